@@ -1,0 +1,46 @@
+"""All configuration in one pydantic-settings class: environment variables or a .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """stackpick's settings; Slack ones are unprefixed (as Slack names them), the rest start with STACKPICK_."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+
+    library_dir: Path = Field(default=PROJECT_ROOT / "knowledge" / "articles", validation_alias="STACKPICK_LIBRARY_DIR")
+    index_dir: Path = Field(default=PROJECT_ROOT / "var" / "index", validation_alias="STACKPICK_INDEX_DIR")
+    cache_dir: Path = Field(default=PROJECT_ROOT / "var" / "cache", validation_alias="STACKPICK_CACHE_DIR")
+    rules_file: Path = Field(default=PROJECT_ROOT / "knowledge" / "rules.yaml", validation_alias="STACKPICK_RULES")
+    embedding_model: str = Field(default="bundled", validation_alias="STACKPICK_EMBEDDING_MODEL")
+    hnsw_threshold: int = Field(default=50_000, validation_alias="STACKPICK_HNSW_THRESHOLD")
+    keep_versions: int = Field(default=5, ge=1, validation_alias="STACKPICK_KEEP_VERSIONS")
+    admins: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="STACKPICK_ADMINS")
+    feedback_db: Path = Field(
+        default=PROJECT_ROOT / "var" / "feedback.sqlite3", validation_alias="STACKPICK_FEEDBACK_DB"
+    )
+    log_level: str = Field(default="INFO", validation_alias="STACKPICK_LOG_LEVEL")
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: object) -> object:
+        # "U1,U2" or "U1 U2" in the environment; a JSON list also works.
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    def is_admin(self, user_id: str | None) -> bool:
+        return bool(user_id) and user_id in self.admins

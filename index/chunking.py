@@ -1,0 +1,102 @@
+"""Sentence-aware passages that fit the embedding model's window, with exact offsets into the article."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from knowledge.corpus import Article
+from knowledge.sentences import Sentence, split_sentences
+
+from .tokens import TokenCounter
+
+# all-MiniLM-L6-v2 truncates at 256 word pieces, two of which are [CLS] and [SEP].
+MODEL_WINDOW = 254
+TARGET_TOKENS = 180
+MIN_TOKENS = 80
+OVERLAP_SENTENCES = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A run of whole sentences of one article: article.text[start:end], verbatim."""
+
+    id: str
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    tokens: int
+
+
+def _passage_id(article_id: str, text: str) -> str:
+    # Content-addressed so that an unchanged passage keeps its id (and its cached vector) across rebuilds.
+    return f"{article_id}:{hashlib.sha1(text.encode('utf-8')).hexdigest()[:12]}"
+
+
+def _split_long(text: str, start: int, end: int, counter: TokenCounter, limit: int) -> list[tuple[int, int]]:
+    """Cut a sentence longer than the window at word boundaries, each piece within the limit."""
+    pieces: list[tuple[int, int]] = []
+    words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+    i = 0
+    while i < len(words):
+        j = i + 1
+        while j < len(words) and counter.count(text[words[i][0] : words[j][1]]) <= limit:
+            j += 1
+        if counter.count(text[words[i][0] : words[j - 1][1]]) > limit:
+            # a single "word" beyond the window (a URL, a base64 blob): cut it by characters
+            s, e = words[i]
+            step = max(1, (e - s) // 2)
+            while counter.count(text[s : s + step]) > limit and step > 1:
+                step //= 2
+            pieces.append((s, s + step))
+            words[i] = (s + step, e)
+            continue
+        pieces.append((words[i][0], words[j - 1][1]))
+        i = j
+    return pieces
+
+
+def sentence_units(article: Article, counter: TokenCounter, limit: int = MODEL_WINDOW) -> list[Sentence]:
+    """The article's sentences, with any sentence over the window cut into pieces that fit."""
+    units: list[Sentence] = []
+    for sentence in split_sentences(article.text):
+        if counter.count(sentence.text) <= limit:
+            units.append(sentence)
+            continue
+        for s, e in _split_long(article.text, sentence.start, sentence.end, counter, limit):
+            units.append(Sentence(s, e, article.text[s:e], sentence.line, False))
+    return units
+
+
+def chunk_article(
+    article: Article,
+    counter: TokenCounter,
+    target: int = TARGET_TOKENS,
+    limit: int = MODEL_WINDOW,
+    overlap: int = OVERLAP_SENTENCES,
+) -> list[Passage]:
+    """Group whole sentences into passages of about `target` tokens (never over `limit`), overlapping slightly."""
+    units = sentence_units(article, counter, limit)
+    passages: list[Passage] = []
+    i = 0
+    while i < len(units):
+        j = i + 1
+        while j < len(units):
+            tokens = counter.count(article.text[units[i].start : units[j].end])
+            if tokens > limit or (tokens > target and j - i >= 1):
+                break
+            j += 1
+        start, end = units[i].start, units[j - 1].end
+        text = article.text[start:end]
+        passages.append(
+            Passage(_passage_id(article.id, text), article.id, len(passages), start, end, text, counter.count(text))
+        )
+        if j >= len(units):
+            break
+        # Step back `overlap` sentences so a thought cut at a boundary is whole in one of the two passages,
+        # but always advance at least one sentence.
+        i = max(i + 1, j - overlap)
+    return passages
