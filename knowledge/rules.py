@@ -1,0 +1,203 @@
+"""The shared scoring rules: a pydantic schema for rules.yaml and a loader whose errors name the rule and field."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SideId = Literal["node", "python"]
+
+
+class RulesError(ValueError):
+    """rules.yaml is unusable; the message names the file, the rule and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _compile(patterns: list[str], where: str) -> list[re.Pattern[str]]:
+    compiled = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(pattern, re.IGNORECASE))
+        except re.error as exc:
+            raise ValueError(f"{where}: invalid regular expression {pattern!r} ({exc})") from exc
+    return compiled
+
+
+def phrase_pattern(phrases: list[str]) -> re.Pattern[str] | None:
+    """One case-insensitive regex matching any of the phrases as whole words (longest first)."""
+    if not phrases:
+        return None
+    # Apostrophes match both ' and ’ (articles use either), spaces match any run of whitespace.
+    parts = sorted(
+        {re.escape(p.strip()).replace(r"\ ", r"\s+").replace("'", "['’]") for p in phrases if p.strip()},
+        key=len,
+        reverse=True,
+    )
+    return re.compile(r"(?<![\w.])(?:" + "|".join(parts) + r")(?![\w])", re.IGNORECASE)
+
+
+class SideRule(_Strict):
+    """One technology side and every name that counts as it."""
+
+    label: str
+    names: list[str] = Field(min_length=1)
+    case_sensitive_names: list[str] = []  # short names like "JS" or "Node" that are ordinary words in lowercase
+
+
+class Criterion(_Strict):
+    """A decision criterion: how much it weighs and how it is recognised in questions and in articles."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    weight: float = Field(gt=0, le=5)
+    description: str
+    examples: list[str] = Field(min_length=1)
+    keywords: list[str] = []  # phrases that make a question about this criterion
+    question_patterns: list[str] = []  # regexes over the question, for traits like "our team knows JavaScript"
+    evidence: list[str] = Field(min_length=1)  # phrases that tie an article's statement to this criterion
+    evidence_patterns: list[str] = []
+    favors_only: SideId | None = None  # a trait criterion whose evidence can only favour one side
+    trait: str | None = None  # a project trait this criterion stands for, used by `flip` ("the team knows Python")
+
+    @field_validator("question_patterns", "evidence_patterns")
+    @classmethod
+    def _regexes_compile(cls, value: list[str]) -> list[str]:
+        _compile(value, "pattern")
+        return value
+
+
+class Cues(_Strict):
+    """Words that mark a statement as favouring or disfavouring the technology it talks about."""
+
+    positive: list[str] = Field(min_length=1)
+    negative: list[str] = Field(min_length=1)
+    better_than: list[str] = Field(min_length=1)  # "X is faster than Y" favours X
+    worse_than: list[str] = Field(min_length=1)  # "X is slower than Y" favours Y
+    negators: list[str] = Field(min_length=1)  # "not", "cannot": flip the cue that follows
+    hedges: list[str] = []  # "may", "might": weaker claims
+    clause_splitters: list[str] = Field(min_length=1)
+    pronouns: list[str] = Field(min_length=1)  # subjects resolved to the side named just before
+    contrast_openers: list[str] = []  # "Unlike X, ..." / "Compared to X, ...": the subject is the other side
+    heading_positive: list[str] = []  # "Pros of Node.js": statements below it are positive
+    heading_negative: list[str] = []  # "Cons of Python": statements below it are negative
+    ignore_prefixes: list[str] = []  # "Also,", "Therefore,": skipped before looking for the subject
+    concessive_openers: list[str] = []  # "Though X, Y": only the main clause Y is a claim
+    evidence_negators: list[str] = []  # "don't require heavy processing" is not about heavy processing
+    both_markers: list[str] = []  # "They can both be used...": a statement about both sides, not one
+
+
+class Scope(_Strict):
+    """What stackpick answers: the two sides, implicitly or by name, and nothing about other technologies alone."""
+
+    other_technologies: list[str]
+    generic_cues: list[str]  # "which backend", "easier to learn": a choice question even without a side named
+    min_relevance: float = Field(ge=0, le=1)
+    examples: list[str] = Field(min_length=2)
+
+
+class Thresholds(_Strict):
+    """Numbers that turn scores into a verdict."""
+
+    relevance_floor: float = Field(ge=-1, le=1)  # cosine similarity that counts as 0 relevance
+    relevance_ceiling: float = Field(ge=-1, le=1)  # cosine similarity that counts as full relevance
+    min_relevance: float = Field(ge=0, le=1)  # a criterion below this does not apply
+    decisive_margin: float = Field(gt=0, le=1)  # |margin| above this picks a side
+    both_min_share: float = Field(gt=0, le=1)  # weaker side's weight share needed for `both`
+    both_min_relevance: float = Field(ge=0, le=1)
+    min_articles: int = Field(ge=1)  # fewer independent articles than this gives `depends`
+    analysis_chars: int = Field(ge=200)  # how much of a very long question is analysed
+    max_reasons: int = Field(ge=2, le=4)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        if self.relevance_ceiling <= self.relevance_floor:
+            raise ValueError("relevance_ceiling must be greater than relevance_floor")
+        return self
+
+
+class Rules(_Strict):
+    """The whole rules file."""
+
+    version: int
+    sides: dict[SideId, SideRule]
+    cues: Cues
+    criteria: list[Criterion] = Field(min_length=1)
+    scope: Scope
+    thresholds: Thresholds
+    source_hash: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rules:
+        if set(self.sides) != {"node", "python"}:
+            raise ValueError("sides must define exactly 'node' and 'python'")
+        ids = [c.id for c in self.criteria]
+        duplicates = {i for i in ids if ids.count(i) > 1}
+        if duplicates:
+            raise ValueError(f"duplicate criterion id(s): {', '.join(sorted(duplicates))}")
+        return self
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        return next(c for c in self.criteria if c.id == criterion_id)
+
+    @cached_property
+    def side_patterns(self) -> dict[str, re.Pattern[str]]:
+        """Regexes that find each side's names in text."""
+        out = {}
+        for side, rule in self.sides.items():
+            insensitive = [n for n in rule.names if n not in rule.case_sensitive_names]
+            parts = [p.pattern for p in [phrase_pattern(insensitive)] if p]
+            if rule.case_sensitive_names:
+                sensitive = sorted((re.escape(n) for n in rule.case_sensitive_names), key=len, reverse=True)
+                parts.append(r"(?-i:(?<![\w.])(?:" + "|".join(sensitive) + r")(?![\w]))")
+            out[side] = re.compile("|".join(parts), re.IGNORECASE)
+        return out
+
+
+def _describe(exc: ValidationError, data: dict[str, object]) -> str:
+    problems = []
+    criteria = data.get("criteria") if isinstance(data, dict) else None
+    for err in exc.errors():
+        loc = list(err["loc"])
+        where = ".".join(str(p) for p in loc)
+        if len(loc) >= 2 and loc[0] == "criteria" and isinstance(loc[1], int) and isinstance(criteria, list):
+            item = criteria[loc[1]] if loc[1] < len(criteria) else None
+            name = item.get("id") if isinstance(item, dict) else None
+            field = ".".join(str(p) for p in loc[2:]) or "(the criterion)"
+            where = f"criterion {name!r} field {field}" if name else f"criteria[{loc[1]}] field {field}"
+        problems.append(f"{where}: {err['msg']}")
+    return "; ".join(problems)
+
+
+def parse_rules(text: str, origin: str = "rules.yaml") -> Rules:
+    """Validate rules from YAML text; raise RulesError naming the rule and field at fault."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RulesError(f"{origin}: not valid YAML ({exc})") from exc
+    if not isinstance(data, dict):
+        raise RulesError(f"{origin}: must be a mapping with sides, cues, criteria, scope and thresholds")
+    try:
+        rules = Rules.model_validate(data)
+    except ValidationError as exc:
+        raise RulesError(f"{origin}: {_describe(exc, data)}") from exc
+    except ValueError as exc:
+        raise RulesError(f"{origin}: {exc}") from exc
+    return rules.model_copy(update={"source_hash": hashlib.sha256(text.encode("utf-8")).hexdigest()})
+
+
+def load_rules(path: Path) -> Rules:
+    """Read and validate a rules file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulesError(f"{path}: cannot read the rules file ({exc.strerror}); set STACKPICK_RULES") from exc
+    return parse_rules(text, str(path))
