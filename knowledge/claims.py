@@ -187,6 +187,7 @@ class _Context:
         self.heading_polarity = 0
         self.previous_side: SideId | None = None
         self.previous_line = -1
+        self.line_subjects: set[SideId] = set()
 
 
 def _resolve_subject(
@@ -238,16 +239,22 @@ def extract_claims(article: Article, rules: Rules) -> list[Claim]:
     text = article.text
     for sentence in split_sentences(text):
         sides_named = {side for _, side in side_mentions(rules, sentence.text)}
-        if sentence.is_heading or sentence.text.endswith(":") and len(sentence.text.split()) <= 12:
-            ctx.heading_side = next(iter(sides_named)) if len(sides_named) == 1 else None
-            ctx.heading_polarity = (
-                -1 if pats.heading_neg and pats.heading_neg.search(sentence.text)
-                else 1 if pats.heading_pos and pats.heading_pos.search(sentence.text) else 0
-            )
-            ctx.previous_side = None
+        lead_in = sentence.text.endswith(":") and len(sentence.text.split()) <= 12
+        if sentence.is_heading or lead_in:
+            # A heading sets what pronouns below it refer to; a side-less lead-in ("It allows:") keeps the context.
+            if sides_named or not lead_in:
+                ctx.heading_side = next(iter(sides_named)) if len(sides_named) == 1 else None
+                ctx.previous_side = None
+                ctx.heading_polarity = (
+                    -1 if pats.heading_neg and pats.heading_neg.search(sentence.text)
+                    else 1 if pats.heading_pos and pats.heading_pos.search(sentence.text) else 0
+                )
             continue
         if sentence.line != ctx.previous_line:
-            ctx.previous_side = None
+            # A pronoun opening a new line refers back only when the line before spoke of a single side; a
+            # comparison table row ("Python is ... Node.js is ...") leaves "It" on the next row ambiguous.
+            ctx.previous_side = next(iter(ctx.line_subjects)) if len(ctx.line_subjects) == 1 else None
+            ctx.line_subjects = set()
         ctx.previous_line = sentence.line
         words = len(sentence.text.split())
         inherited: SideId | None = None
@@ -296,4 +303,7 @@ def extract_claims(article: Article, rules: Rules) -> list[Claim]:
             )
         if sentence_subject is not None:
             ctx.previous_side = sentence_subject
+        ctx.line_subjects |= {side for _, side in side_mentions(rules, sentence.text)} or (
+            {sentence_subject} if sentence_subject else set()
+        )
     return claims

@@ -1,0 +1,152 @@
+"""Turn a scored outcome into an Answer: reasons, disagreements and numbered, verbatim citations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from knowledge.claims import Claim
+from knowledge.corpus import Article
+
+from .answer import SIDE_LABELS, Answer, Citation, Disagreement, Reason
+from .scoring import CriterionResult, Outcome
+
+ClaimRank = Callable[[Claim], float]  # higher is more relevant to the question
+
+
+class CitationBook:
+    """Numbers quotes in the order they are first cited; the same passage keeps one number."""
+
+    def __init__(self, articles: Mapping[str, Article]) -> None:
+        self.articles = articles
+        self.citations: list[Citation] = []
+        self._numbers: dict[tuple[str, int, int], int] = {}
+
+    def cite(self, claim: Claim) -> int:
+        key = (claim.article_id, claim.quote_start, claim.quote_end)
+        if key not in self._numbers:
+            article = self.articles[claim.article_id]
+            number = len(self.citations) + 1
+            self._numbers[key] = number
+            self.citations.append(
+                Citation(
+                    id=number,
+                    article=article.id,
+                    title=article.display_title,
+                    date=article.date.isoformat() if article.date else None,
+                    url=article.url,
+                    quote=article.text[claim.quote_start : claim.quote_end],
+                )
+            )
+        return self._numbers[key]
+
+
+def best_claims(per_article: Mapping[str, list[Claim]], rank: ClaimRank, limit: int) -> list[Claim]:
+    """The most relevant claim of each article, best articles first."""
+    picks = [max(claims, key=rank) for claims in per_article.values() if claims]
+    return sorted(picks, key=rank, reverse=True)[:limit]
+
+
+def _count(n: int) -> str:
+    return f"{n} article" if n == 1 else f"{n} articles"
+
+
+def reason_for(result: CriterionResult, side: str, book: CitationBook, rank: ClaimRank) -> Reason | None:
+    """A reason stating how the articles that address this criterion lean, with its best quotes."""
+    mine = result.node_articles if side == "node" else result.python_articles
+    claims = best_claims(mine, rank, limit=2)
+    if not claims:
+        return None
+    text = (
+        f"{result.criterion.label}: {len(mine)} of {_count(result.support)} that weigh in favour "
+        f"{SIDE_LABELS[side]}."
+    )
+    return Reason(text=text, favors=side, criterion=result.criterion.id,  # type: ignore[arg-type]
+                  citations=[book.cite(c) for c in claims])
+
+
+def disagreement_for(result: CriterionResult, book: CitationBook, rank: ClaimRank) -> Disagreement | None:
+    node = best_claims(result.node_articles, rank, 1)
+    python = best_claims(result.python_articles, rank, 1)
+    if not node or not python:
+        return None
+    text = (
+        f"On {lower_label(result.criterion.label)}, {_count(len(result.node_articles))} favour Node.js and "
+        f"{_count(len(result.python_articles))} favour Python."
+    )
+    return Disagreement(criterion=result.criterion.id, text=text, citations=[book.cite(node[0]), book.cite(python[0])])
+
+
+def pick_reasons(outcome: Outcome, max_reasons: int) -> list[tuple[CriterionResult, str]]:
+    """Which criteria to give as reasons, and for which side: the verdict's side first, both sides for both/depends."""
+    node = [r for r in outcome.results if r.favors == "node"]
+    python = [r for r in outcome.results if r.favors == "python"]
+    if outcome.verdict in ("node", "python"):
+        mine, theirs = (node, python) if outcome.verdict == "node" else (python, node)
+        chosen = mine[:max_reasons]
+        if len(chosen) < 2:
+            chosen += theirs[: 2 - len(chosen)]
+    else:
+        chosen = []
+        for pair in zip(node, python, strict=False):
+            chosen.extend(pair)
+        longer = node if len(node) > len(python) else python
+        chosen += longer[len(chosen) // 2 :]
+        chosen = chosen[:max_reasons]
+    return [(r, r.favors or "node") for r in chosen]
+
+
+def lower_label(label: str) -> str:
+    """'Real-time and ...' -> 'real-time and ...', keeping acronyms such as 'AI' or 'I/O' intact."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
+def _labels(results: list[CriterionResult]) -> str:
+    names = [lower_label(r.criterion.label) for r in results]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def summarize(outcome: Outcome, reasons: list[tuple[CriterionResult, str]]) -> str:
+    node = [r for r, side in reasons if side == "node"]
+    python = [r for r, side in reasons if side == "python"]
+    if outcome.verdict in ("node", "python"):
+        mine = node if outcome.verdict == "node" else python
+        articles = {a for r in mine for a in (*r.node_articles, *r.python_articles)}
+        return (f"{SIDE_LABELS[outcome.verdict]}: the articles favour it on {_labels(mine)} "
+                f"({_count(len(articles))}).")
+    if outcome.verdict == "both":
+        return (f"Both, each where it fits: Node.js for {_labels(node)}, and Python for {_labels(python)}.")
+    if node and python:
+        return (f"It depends: {_labels(node)} point to Node.js, {_labels(python)} to Python, and the library's "
+                "evidence for this question is balanced.")
+    if node or python:
+        lone = node or python
+        return f"It depends: only {_labels(lone)} is addressed here, and too thinly to call it."
+    return "It depends: the library has no statements on what this question turns on."
+
+
+def compose(
+    question: str,
+    outcome: Outcome,
+    articles: Mapping[str, Article],
+    rank: ClaimRank,
+    max_reasons: int,
+    min_relevance: float,
+) -> Answer:
+    """The full answer for an in-scope question."""
+    book = CitationBook(articles)
+    chosen = pick_reasons(outcome, max_reasons)
+    reasons = [r for r in (reason_for(res, side, book, rank) for res, side in chosen) if r]
+    disputed = sorted(
+        (r for r in outcome.results if r.disputed and r.relevance >= min_relevance),
+        key=lambda r: -(r.relevance * r.weight),
+    )
+    disagreements = [d for d in (disagreement_for(r, book, rank) for r in disputed[:2]) if d]
+    return Answer(
+        question=question,
+        verdict=outcome.verdict,  # type: ignore[arg-type]
+        confidence=outcome.confidence,
+        summary=summarize(outcome, chosen),
+        reasons=reasons,
+        disagreements=disagreements,
+        citations=book.citations,
+    )

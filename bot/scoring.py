@@ -1,0 +1,172 @@
+"""Weigh claims per criterion (each article counted once) and turn the weighted sum into a verdict."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from knowledge.claims import Claim
+from knowledge.rules import Criterion, Rules
+
+SIGN = {"node": 1.0, "python": -1.0}
+
+
+@dataclass
+class CriterionResult:
+    """The evidence on one criterion and what it adds to the verdict."""
+
+    criterion: Criterion
+    relevance: float
+    weight: float
+    node_articles: dict[str, list[Claim]] = field(default_factory=dict)
+    python_articles: dict[str, list[Claim]] = field(default_factory=dict)
+
+    @property
+    def support(self) -> int:
+        """Independent articles taking a side on this criterion."""
+        return len(self.node_articles) + len(self.python_articles)
+
+    @property
+    def score(self) -> float:
+        """+1 when every article favours Node.js, -1 when every one favours Python."""
+        if not self.support:
+            return 0.0
+        return (len(self.node_articles) - len(self.python_articles)) / self.support
+
+    @property
+    def evidence(self) -> float:
+        """Grows with independent articles: 0.5 for one, 0.75 for two, 0.875 for three..."""
+        return 1.0 - 0.5**self.support
+
+    @property
+    def contribution(self) -> float:
+        return self.relevance * self.weight * self.score * self.evidence
+
+    @property
+    def favors(self) -> str | None:
+        return "node" if self.score > 0 else "python" if self.score < 0 else None
+
+    @property
+    def disputed(self) -> bool:
+        return bool(self.node_articles) and bool(self.python_articles)
+
+
+@dataclass
+class Outcome:
+    """The verdict and the numbers behind it."""
+
+    verdict: str
+    confidence: float
+    margin: float
+    node_total: float
+    python_total: float
+    results: list[CriterionResult]  # applicable criteria, strongest contribution first
+
+
+def group_claims(claims: Iterable[Claim]) -> dict[str, list[Claim]]:
+    """Claims by criterion id."""
+    grouped: dict[str, list[Claim]] = defaultdict(list)
+    for claim in claims:
+        for criterion_id in claim.criteria:
+            grouped[criterion_id].append(claim)
+    return grouped
+
+
+def score_criterion(criterion: Criterion, relevance: float, weight: float, claims: list[Claim]) -> CriterionResult:
+    """Each article's net stance on the criterion counts once, however often the article repeats itself."""
+    result = CriterionResult(criterion, relevance, weight)
+    per_article: dict[str, float] = defaultdict(float)
+    by_article: dict[str, list[Claim]] = defaultdict(list)
+    for claim in claims:
+        per_article[claim.article_id] += SIGN[claim.favors] * claim.strength
+        by_article[claim.article_id].append(claim)
+    for article_id, stance in per_article.items():
+        if stance > 0:
+            result.node_articles[article_id] = [c for c in by_article[article_id] if c.favors == "node"]
+        elif stance < 0:
+            result.python_articles[article_id] = [c for c in by_article[article_id] if c.favors == "python"]
+    return result
+
+
+def decide(
+    rules: Rules,
+    relevance: Mapping[str, float],
+    claims_by_criterion: Mapping[str, list[Claim]],
+    weights: Mapping[str, float] | None = None,
+) -> Outcome:
+    """Score every applicable criterion and pick node, python, both or depends."""
+    t = rules.thresholds
+    weights = weights or {}
+    results = [
+        score_criterion(c, relevance.get(c.id, 0.0), weights.get(c.id, c.weight), claims_by_criterion.get(c.id, []))
+        for c in rules.criteria
+        if relevance.get(c.id, 0.0) >= t.min_relevance
+    ]
+    results = [r for r in results if r.support]
+    results.sort(key=lambda r: -abs(r.contribution))
+    node_total = sum(r.contribution for r in results if r.contribution > 0)
+    python_total = -sum(r.contribution for r in results if r.contribution < 0)
+    total = node_total + python_total
+    articles = {a for r in results for a in (*r.node_articles, *r.python_articles)}
+    if total <= 0 or len(articles) < t.min_articles:
+        return Outcome("depends", 0.0, 0.0, node_total, python_total, results)
+    margin = (node_total - python_total) / total
+    breadth = 1.0 - 0.6 ** len(articles)
+    strong = {
+        side: [
+            r for r in results
+            if r.favors == side and r.relevance >= t.both_min_relevance and abs(r.score) >= 0.5
+        ]
+        for side in ("node", "python")
+    }
+    share = min(node_total, python_total) / max(node_total, python_total)
+    if strong["node"] and strong["python"] and share >= t.both_min_share:
+        verdict, confidence = "both", share * breadth
+    elif abs(margin) >= t.decisive_margin:
+        verdict, confidence = ("node" if margin > 0 else "python"), abs(margin) * breadth
+    else:
+        verdict, confidence = "depends", (1.0 - abs(margin)) * 0.5 * breadth
+    return Outcome(verdict, round(min(1.0, confidence), 2), round(margin, 3), node_total, python_total, results)
+
+
+@dataclass
+class Flip:
+    """The smallest change found that changes the verdict."""
+
+    description: str
+    verdict: str
+
+
+def find_flip(
+    rules: Rules,
+    relevance: Mapping[str, float],
+    claims_by_criterion: Mapping[str, list[Claim]],
+    current: Outcome,
+    side_labels: Mapping[str, str],
+) -> Flip | None:
+    """Try project traits first (most actionable), then ever larger changes to one criterion's weight."""
+    min_rel = rules.thresholds.min_relevance
+    for criterion in rules.criteria:
+        if criterion.trait and relevance.get(criterion.id, 0.0) < min_rel:
+            changed = decide(rules, {**relevance, criterion.id: 1.0}, claims_by_criterion)
+            if changed.verdict != current.verdict:
+                return Flip(f"if {criterion.trait}, the verdict becomes {_label(changed.verdict, side_labels)}",
+                            changed.verdict)
+    for factor in (0.75, 1.5, 0.5, 2.0, 0.25, 3.0, 0.0, 5.0):
+        for result in current.results:
+            weight = result.criterion.weight * factor
+            changed = decide(rules, relevance, claims_by_criterion, {result.criterion.id: weight})
+            if changed.verdict != current.verdict:
+                action = "dropping" if factor == 0 else "raising" if factor > 1 else "lowering"
+                detail = "" if factor == 0 else f" from {result.criterion.weight:g} to {weight:g}"
+                return Flip(
+                    f"{action} the weight of {result.criterion.label[:1].lower() + result.criterion.label[1:]}{detail} makes the verdict "
+                    f"{_label(changed.verdict, side_labels)}",
+                    changed.verdict,
+                )
+    return None
+
+
+def _label(verdict: str, side_labels: Mapping[str, str]) -> str:
+    return side_labels.get(verdict, {"both": "both (each where it fits)", "depends": "it depends"}.get(verdict, verdict))

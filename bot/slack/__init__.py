@@ -1,0 +1,1 @@
+"""The Slack app: Bolt wiring (app.py) and thin listeners by Slack surface (listeners/)."""

@@ -1,0 +1,115 @@
+"""What every listener shares: the advisor, librarian, settings, feedback store, background workers and Web API clients."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.webhook import WebhookClient
+
+from bot.answer import Assessment
+from bot.feedback import FeedbackStore
+from bot.settings import Settings
+from bot.slack.dedup import Deduplicator, MemoryDeduplicator
+
+if TYPE_CHECKING:
+    from bot.advisor import Advisor
+    from bot.library import Librarian
+
+log = logging.getLogger("stackpick.slack")
+
+
+def retry_handlers() -> list[RetryHandler]:
+    """Retries for every Web API and response_url call: a 429 waits for Retry-After, 5xx and dropped connections
+    are retried a couple of times, so a message is not lost to a transient error."""
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=5),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+def make_web_client(settings: Settings) -> WebClient:
+    """The bot's Web API client, pointed at `SLACK_API_URL` (Slack's, or a local fake in tests)."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
+    return WebClient(token=token, base_url=base_url, timeout=30, retry_handlers=retry_handlers())
+
+
+def responder(response_url: str) -> WebhookClient:
+    """A client for one `response_url`, with the same retries as the Web API client."""
+    return WebhookClient(response_url, timeout=30, retry_handlers=retry_handlers())
+
+
+class RecentResults:
+    """The last few assessments shown privately, so "Share in channel" posts exactly what the user saw."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._items: OrderedDict[str, Assessment] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def put(self, assessment: Assessment) -> str:
+        key = uuid.uuid4().hex[:16]
+        with self._lock:
+            self._items[key] = assessment
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return key
+
+    def get(self, key: str | None) -> Assessment | None:
+        with self._lock:
+            return self._items.get(key or "")
+
+
+@dataclass
+class AppContext:
+    """Handed to every listener module's `register(app, ctx)`."""
+
+    settings: Settings
+    advisor: Advisor
+    librarian: Librarian | None
+    feedback: FeedbackStore
+    # Answers and assessments run here, not in Bolt's listener pool, so a burst of slow questions never delays
+    # the 3-second ack of a slash command or a button click.
+    jobs: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="stackpick-answer")
+    )
+    # One curation at a time: two rebuilds racing would waste minutes and publish in an arbitrary order.
+    curation: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="stackpick-curate")
+    )
+    # The same question can reach us as an app_mention and as a message event (if message.channels is subscribed):
+    # keyed by channel and message ts, this answers it once.
+    questions: Deduplicator = field(default_factory=MemoryDeduplicator)
+    recent: RecentResults = field(default_factory=RecentResults)
+
+    def submit(self, pool: ThreadPoolExecutor, what: str, fn: Callable[..., Any], /, **kwargs: Any) -> Future[Any]:
+        """Run `fn(**kwargs)` in the background, logging (with context, never tokens) anything it raises."""
+
+        def run() -> Any:
+            try:
+                return fn(**kwargs)
+            except Exception:
+                details = {k: v for k, v in kwargs.items() if k in ("channel", "ts", "thread_ts", "user")}
+                log.exception("%s failed %s", what, details)
+                raise
+
+        return pool.submit(run)
+
+    def shutdown(self) -> None:
+        self.jobs.shutdown(wait=False, cancel_futures=True)
+        self.curation.shutdown(wait=False, cancel_futures=True)

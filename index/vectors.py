@@ -1,0 +1,83 @@
+"""The two searchable structures of a version: a FAISS vector index and a bm25s keyword index."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+# bm25s tokenizes with this pattern; the query is tokenized the same way so both sides agree.
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def build_faiss(vectors: np.ndarray, hnsw_threshold: int):  # type: ignore[no-untyped-def]
+    """Exact inner product (cosine on normalized vectors) below the threshold, HNSW above it."""
+    import faiss
+
+    dimension = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[1] else 1
+    if len(vectors) >= hnsw_threshold:
+        index = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = 128
+    else:
+        index = faiss.IndexFlatIP(dimension)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def save_faiss(index, path: Path) -> str:  # type: ignore[no-untyped-def]
+    import faiss
+
+    faiss.write_index(index, str(path))
+    return "hnsw" if isinstance(index, faiss.IndexHNSWFlat) else "flat"
+
+
+def load_faiss(path: Path):  # type: ignore[no-untyped-def]
+    import faiss
+
+    return faiss.read_index(str(path))
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lowercase word tokens, English stop words removed, stemmed: what BM25 indexes and queries."""
+    import bm25s
+
+    tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    return [list(t) for t in tokens]
+
+
+def build_bm25(texts: list[str]):  # type: ignore[no-untyped-def]
+    import bm25s
+
+    retriever = bm25s.BM25()
+    if texts:
+        retriever.index(tokenize(texts), show_progress=False)
+    return retriever
+
+
+def save_bm25(retriever, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    retriever.save(str(folder), show_progress=False)
+
+
+def load_bm25(folder: Path):  # type: ignore[no-untyped-def]
+    import bm25s
+
+    return bm25s.BM25.load(str(folder), show_progress=False)
+
+
+def bm25_search(retriever, query: str, k: int) -> list[tuple[int, float]]:  # type: ignore[no-untyped-def]
+    """(passage row, score) pairs, best first; words the library never uses are ignored."""
+    vocab = getattr(retriever, "vocab_dict", None) or {}
+    tokens = [t for t in tokenize([query])[0] if t in vocab]
+    if not tokens or not vocab:
+        return []
+    k = min(k, int(retriever.scores["num_docs"]))
+    docs, scores = retriever.retrieve([tokens], k=k, show_progress=False, n_threads=1)
+    return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
