@@ -1,1 +1,1 @@
-"""Rendering of answers: Slack Block Kit (blocks.py), terminal text (text.py), and escaping (escape.py)."""
+"""Renderers: one Answer, shown as Slack Block Kit (blocks.py) or terminal text (text.py)."""

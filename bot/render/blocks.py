@@ -238,9 +238,7 @@ def _source_contexts(citations: Sequence[Citation], max_blocks: int = MAX_SOURCE
     if len(elements) > capacity:
         hidden = len(elements) - capacity + 1
         elements = [*elements[: capacity - 1], f"…and {hidden} more sources"]
-    return [
-        _context(elements[i : i + MAX_CONTEXT_ELEMENTS]) for i in range(0, len(elements), MAX_CONTEXT_ELEMENTS)
-    ]
+    return [_context(elements[i : i + MAX_CONTEXT_ELEMENTS]) for i in range(0, len(elements), MAX_CONTEXT_ELEMENTS)]
 
 
 def _question_context(question: str, confidence: float | None, label: str = "Q") -> ContextBlock:
@@ -257,7 +255,9 @@ def _disagreement_section(answer: Answer) -> SectionBlock | None:
         return None
     lines = ["*Sources disagree*"]
     for item in answer.disagreements[:MAX_DISAGREEMENTS]:
-        lines.append(f"• *{escape(_humanize(item.criterion))}*: {escape_clip(item.text, 500)} {_markers(item.citations)}")
+        lines.append(
+            f"• *{escape(_humanize(item.criterion))}*: {escape_clip(item.text, 500)} {_markers(item.citations)}"
+        )
         lines.extend(_quote_lines(_cited(answer, item.citations[:2]), SHORT_QUOTE_CHARS))
     hidden = len(answer.disagreements) - MAX_DISAGREEMENTS
     if hidden > 0:
@@ -389,9 +389,7 @@ def assessment_blocks(
     if shareable:
         value = share_value if share_value is not None else encode_value({"d": assessment.question}, shrink="d")
         tail.append(
-            ActionsBlock(
-                elements=[_button("Share in channel", ACTION_SHARE, value, style="primary")], block_id="share"
-            )
+            ActionsBlock(elements=[_button("Share in channel", ACTION_SHARE, value, style="primary")], block_id="share")
         )
 
     rows = []
@@ -465,9 +463,7 @@ def home_view(summary: LibrarySummary, *, is_admin: bool = False) -> View:
     ]
     tail: list[Block] = []
     if is_admin:
-        tail.append(
-            ActionsBlock(elements=[_button("Add article", ACTION_OPEN_ADD_ARTICLE, "add")], block_id="admin")
-        )
+        tail.append(ActionsBlock(elements=[_button("Add article", ACTION_OPEN_ADD_ARTICLE, "add")], block_id="admin"))
     lines = []
     for article in summary.articles:
         title = link(article.url, clip(article.title or article.id, 150))
@@ -496,11 +492,14 @@ def curation_report_text(report: AddReport, action: str) -> str:
         head = f"✅ Added {articles} ({ids}{more})"
     else:
         head = "✅ Nothing new to add"
-    return clip(
+    text = (
         f"{head}: {report.passages_added} passages added. Index version `{escape(str(report.version))}` is live "
-        f"(took {report.seconds:.1f} s).",
-        MAX_FALLBACK_TEXT,
+        f"(took {report.seconds:.1f} s)."
     )
+    warnings = [escape_clip(w, 300) for w in report.warnings[:5]]
+    if warnings:
+        text += "\n⚠️ " + "\n⚠️ ".join(warnings)
+    return text[:MAX_FALLBACK_TEXT]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -549,7 +548,11 @@ def traits_modal(private_metadata: str = "") -> View:
                 element=RadioButtonsElement(
                     action_id="team_experience",
                     initial_option=_option("mixed", "Mixed"),
-                    options=[_option("junior", "Mostly junior"), _option("mixed", "Mixed"), _option("senior", "Senior")],
+                    options=[
+                        _option("junior", "Mostly junior"),
+                        _option("mixed", "Mixed"),
+                        _option("senior", "Senior"),
+                    ],
                 ),
             ),
             InputBlock(

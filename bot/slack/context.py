@@ -1,4 +1,4 @@
-"""What every listener shares: the advisor, librarian, settings, feedback store, background workers and Web API clients."""
+"""What every listener shares: advisor, librarian, settings, feedback store, workers and Web API clients."""
 
 from __future__ import annotations
 

@@ -169,7 +169,9 @@ def assessment_to_response_url(*, ctx: AppContext, description: str, response_ur
             log.exception("could not send the apology to response_url either (user=%s)", user)
 
 
-def assessment_from_traits(*, ctx: AppContext, client: WebClient, traits: ProjectTraits, user: str, channel: str) -> None:
+def assessment_from_traits(
+    *, ctx: AppContext, client: WebClient, traits: ProjectTraits, user: str, channel: str
+) -> None:
     """The traits form: the scorecard goes to the user's DM with the app, shareable to the channel it came from."""
     try:
         assessment = ctx.advisor.assess_traits(traits)
@@ -186,7 +188,7 @@ def assessment_from_traits(*, ctx: AppContext, client: WebClient, traits: Projec
 def share_assessment(
     *, ctx: AppContext, client: WebClient, value: dict[str, Any], user: str, response_url: str | None, channel: str
 ) -> None:
-    """"Share in channel": post the same scorecard for everyone, then remove the private copy when we can."""
+    """ "Share in channel": post the same scorecard for everyone, then remove the private copy when we can."""
     assessment = ctx.recent.get(value.get("k"))
     try:
         if assessment is None:
@@ -206,7 +208,9 @@ def share_assessment(
             post(client, target or channel, text, blocks)
         except SlackApiError as error:
             if error.response.get("error") in ("not_in_channel", "channel_not_found"):
-                post(client, user, f"I can't post in <#{target or channel}>: invite me there with `/invite @stackpick`.")
+                post(
+                    client, user, f"I can't post in <#{target or channel}>: invite me there with `/invite @stackpick`."
+                )
                 return
             raise
     except Exception:
@@ -249,5 +253,8 @@ def run_curation(*, ctx: AppContext, client: WebClient, user: str, what: str, ac
         post(client, user, f"❌ Couldn't {what}: {escape_clip(str(error), 1000)}")
     except Exception:
         log.exception("curation failed (user=%s, what=%s)", user, what)
-        apologize(client, user, text=f"❌ Something went wrong during the {what}; the current index is still live. "
-                  "It has been logged.")
+        apologize(
+            client,
+            user,
+            text=f"❌ Something went wrong during the {what}; the current index is still live. It has been logged.",
+        )

@@ -1,0 +1,145 @@
+"""Curating the library: add articles and rebuild the index (used by the CLI and by admins in Slack)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from index.build import BuildReport, ProgressHook, build_index
+from index.cache import EmbeddingCache
+from index.embedding import load_embedder, tokenizer_dir
+from index.store import IndexStore
+from index.tokens import counter_for_model
+from knowledge.corpus import Article, article_path, load_library, write_article
+from knowledge.ingest import Draft, IngestError, check_duplicates, read_source, to_article
+from knowledge.rules import load_rules
+
+from .settings import Settings
+
+# One rebuild at a time in this process: a second admin's request waits instead of racing the first.
+_BUILD_LOCK = threading.Lock()
+
+
+@dataclass
+class AddReport:
+    """What an add or rebuild did, for the CLI and the admin's Slack summary."""
+
+    added: list[str]
+    passages_added: int
+    version: str
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+    build: BuildReport | None = None
+
+
+class Librarian:
+    """Adds articles to the library folder, then rebuilds and publishes the index."""
+
+    def __init__(self, settings: Settings, progress: ProgressHook | None = None) -> None:
+        self.settings = settings
+        self.progress = progress
+
+    def _store(self) -> IndexStore:
+        return IndexStore(self.settings.index_dir)
+
+    def rebuild(self) -> AddReport:
+        started = time.perf_counter()
+        embedder = load_embedder(self.settings.embedding_model)
+        with _BUILD_LOCK:
+            before = self._passage_count()
+            cache = EmbeddingCache(self.settings.cache_dir / "embeddings.sqlite3")
+            try:
+                report = build_index(
+                    self.settings.library_dir, self._store(), embedder,
+                    counter_for_model(tokenizer_dir(self.settings.embedding_model)),
+                    load_rules(self.settings.rules_file), cache,
+                    hnsw_threshold=self.settings.hnsw_threshold, keep_versions=self.settings.keep_versions,
+                    progress=self.progress,
+                )
+            finally:
+                cache.close()
+        return AddReport(report.added_articles, max(0, report.passages - before), report.version,
+                         time.perf_counter() - started, build=report)
+
+    def _passage_count(self) -> int:
+        try:
+            return self._store().read_manifest().counts.get("passages", 0)
+        except Exception:  # no index yet, or an unreadable one: a rebuild starts from nothing either way
+            return 0
+
+    def prepare(self, items: list[Draft | Article], force: bool) -> tuple[list[Article], list[str]]:
+        """Validate every new article against the library and each other before anything is written."""
+        library = load_library(self.settings.library_dir) if self.settings.library_dir.is_dir() else []
+        ids = {a.id for a in library}
+        accepted: list[Article] = []
+        warnings: list[str] = []
+        for item in items:
+            article = to_article(item, ids)
+            warning = check_duplicates(article, library + accepted, force)
+            if warning:
+                warnings.append(warning)
+            accepted.append(article)
+            ids.add(article.id)
+        return accepted, warnings
+
+    def add(self, sources: list[str], force: bool = False) -> AddReport:
+        """Read, check and add every source, then rebuild; any bad source means nothing is added."""
+        if not sources:
+            raise IngestError("nothing to add: give at least one file path or http(s) URL")
+        return self._add([read_source(s) for s in sources], force)
+
+    def add_text(self, title: str | None, url: str | None, date: str | None, text: str, force: bool = False) -> AddReport:
+        """Add an article typed or pasted in (the Slack form)."""
+        published = None
+        if date:
+            try:
+                published = dt.date.fromisoformat(date.strip())
+            except ValueError as exc:
+                raise IngestError(f"date {date!r} is not YYYY-MM-DD") from exc
+        if url and not url.startswith(("http://", "https://")):
+            raise IngestError(f"source url {url!r} must start with http:// or https://")
+        draft = Draft(text=text, title=(title or "").strip() or None, url=url or None, published=published,
+                      origin="the pasted text")
+        return self._add([draft], force)
+
+    def _add(self, items: list[Draft | Article], force: bool) -> AddReport:
+        started = time.perf_counter()
+        accepted, warnings = self.prepare(items, force)
+        written = [write_article(self.settings.library_dir, a) for a in accepted]
+        try:
+            report = self.rebuild()
+        except BaseException:
+            for path in written:  # keep library and index in step: a failed build adds nothing
+                path.unlink(missing_ok=True)
+            raise
+        report.added = [a.id for a in accepted]
+        report.warnings = warnings
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def remove(self, article_id: str) -> AddReport:
+        path = article_path(self.settings.library_dir, article_id)
+        if not path.is_file():
+            raise IngestError(f"no article with id {article_id!r} in {self.settings.library_dir}")
+        backup = path.read_bytes()
+        path.unlink()
+        try:
+            return self.rebuild()
+        except BaseException:
+            path.write_bytes(backup)
+            raise
+
+
+def run_in_background(work: Callable[[], AddReport], done: Callable[[AddReport | None, Exception | None], None]) -> None:
+    """Run a rebuild off the request thread and report its outcome."""
+
+    def target() -> None:
+        try:
+            done(work(), None)
+        except Exception as exc:  # reported to the admin by `done`
+            done(None, exc)
+
+    threading.Thread(target=target, name="stackpick-rebuild", daemon=True).start()

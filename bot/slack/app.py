@@ -1,0 +1,75 @@
+"""Build the Bolt app: Web API client with retries, request verification, event de-duplication, listeners."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from bot.feedback import FeedbackStore
+from bot.settings import Settings
+from bot.slack.context import AppContext, make_web_client
+from bot.slack.dedup import Deduplicator, MemoryDeduplicator
+from bot.slack.listeners import register_all
+
+if TYPE_CHECKING:
+    from bot.advisor import Advisor
+    from bot.library import Librarian
+
+log = logging.getLogger("stackpick.slack")
+
+
+def build_app(
+    settings: Settings,
+    advisor: Advisor,
+    librarian: Librarian | None = None,
+    *,
+    client: WebClient | None = None,
+    feedback: FeedbackStore | None = None,
+    events_seen: Deduplicator | None = None,
+) -> App:
+    """The Slack app around `advisor`; `librarian` enables curation; `client` replaces the default Web API client."""
+    if client is None:
+        if settings.slack_bot_token is None:
+            raise ValueError("SLACK_BOT_TOKEN is not set: see `stackpick serve --help`")
+        client = make_web_client(settings)
+    signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    app = App(
+        client=client,
+        # Request verification is always on: Bolt rejects unsigned, mis-signed and >5-minute-old requests with 401.
+        # Socket Mode needs no secret (Bolt skips the check there); without one, a random secret makes every HTTP
+        # request fail verification instead of accepting requests signed with an empty key.
+        signing_secret=signing_secret or secrets.token_hex(32),
+        # Ack first, work after: Slack wants an answer within 3 s, an answer takes longer.
+        process_before_response=False,
+        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="stackpick-listener"),
+        name="stackpick",
+    )
+    ctx = AppContext(
+        settings=settings,
+        advisor=advisor,
+        librarian=librarian,
+        feedback=feedback or FeedbackStore(settings.feedback_db),
+    )
+    seen = events_seen or MemoryDeduplicator()
+
+    @app.middleware
+    def answer_each_event_once(body: dict[str, Any], next: Any) -> BoltResponse | None:
+        # Runs after signature verification, so a forged request cannot mark a real event as seen.
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        if event_id and not seen.first_time(str(event_id)):
+            log.info("skipping a redelivered event (event_id=%s)", event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        kind = body.get("type") if isinstance(body, dict) else None
+        log.error("unhandled error in a listener (request type=%s): %r", kind, error, exc_info=error)
+
+    register_all(app, ctx)
+    return app

@@ -1,0 +1,147 @@
+"""Buttons: "Full assessment", 👍/👎 (stored, acknowledged in place), "Share in channel", and "Add article"."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.render.blocks import (
+    ACTION_FEEDBACK_DOWN,
+    ACTION_FEEDBACK_UP,
+    ACTION_FULL_ASSESSMENT,
+    ACTION_OPEN_ADD_ARTICLE,
+    ACTION_SHARE,
+    BLOCK_ANSWER_ACTIONS,
+    BLOCK_FEEDBACK_ACK,
+    MAX_MESSAGE_BLOCKS,
+    add_article_modal,
+    decode_value,
+    encode_value,
+    feedback_ack_block,
+    feedback_reason_modal,
+)
+from bot.slack.context import AppContext
+from bot.slack.jobs import assessment_in_thread, share_assessment
+from bot.slack.listeners.commands import NO_LIBRARIAN, REFUSAL
+from bot.slack.replies import post
+
+log = logging.getLogger("stackpick.slack")
+
+
+def _action(body: dict[str, Any]) -> dict[str, Any]:
+    actions = body.get("actions") or [{}]
+    return dict(actions[0])
+
+
+def _where(body: dict[str, Any]) -> tuple[str, str, str | None]:
+    """(channel, message ts, thread ts) of the message the button sits on."""
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id", "")
+    ts = container.get("message_ts") or message.get("ts", "")
+    return channel, ts, message.get("thread_ts")
+
+
+def register(app: App, ctx: AppContext) -> None:
+    @app.action(ACTION_FULL_ASSESSMENT)
+    def on_full_assessment(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        channel, ts, thread_ts = _where(body)
+        question = str(decode_value(_action(body).get("value")).get("q") or "")
+        ctx.submit(
+            ctx.jobs,
+            "full assessment",
+            assessment_in_thread,
+            ctx=ctx,
+            client=client,
+            question=question,
+            channel=channel,
+            thread_ts=thread_ts or ts,
+        )
+
+    @app.action(ACTION_FEEDBACK_UP)
+    def on_feedback_up(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        _feedback(ctx, body, client, "up")
+
+    @app.action(ACTION_FEEDBACK_DOWN)
+    def on_feedback_down(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        _feedback(ctx, body, client, "down")
+
+    @app.action(ACTION_SHARE)
+    def on_share(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        channel, _, _ = _where(body)
+        ctx.submit(
+            ctx.jobs,
+            "sharing an assessment",
+            share_assessment,
+            ctx=ctx,
+            client=client,
+            value=decode_value(_action(body).get("value")),
+            user=body.get("user", {}).get("id", ""),
+            response_url=body.get("response_url"),
+            channel=channel,
+        )
+
+    @app.action(ACTION_OPEN_ADD_ARTICLE)
+    def on_open_add_article(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user = body.get("user", {}).get("id", "")
+        if not ctx.settings.is_admin(user) or ctx.librarian is None:
+            post(client, user, REFUSAL if ctx.librarian is not None else NO_LIBRARIAN)
+            return
+        try:
+            client.views_open(trigger_id=body.get("trigger_id", ""), view=add_article_modal())
+        except Exception:
+            log.exception("opening the add-article form failed (user=%s)", user)
+
+
+def _feedback(ctx: AppContext, body: dict[str, Any], client: WebClient, vote: str) -> None:
+    """Store the click, ask a 👎 what was wrong (optional), and show the tally in place of nothing."""
+    user = body.get("user", {}).get("id", "")
+    channel, ts, _ = _where(body)
+    value = decode_value(_action(body).get("value"))
+    message_key = f"{channel}:{ts}"
+    try:
+        feedback_id = ctx.feedback.record(
+            str(value.get("q") or ""),
+            str(value.get("v") or "unknown"),
+            user,
+            "up" if vote == "up" else "down",
+            message=message_key,
+        )
+    except Exception:
+        log.exception("storing feedback failed (user=%s, message=%s)", user, message_key)
+        return
+    if vote == "down" and body.get("trigger_id"):
+        # The trigger expires three seconds after the click, so the form opens before anything slower.
+        reasons = [str(r) for r in value.get("r") or []]
+        metadata = encode_value({"f": feedback_id, "m": message_key}, shrink="m", limit=3000)
+        try:
+            client.views_open(trigger_id=body["trigger_id"], view=feedback_reason_modal(reasons, metadata))
+        except Exception:
+            log.exception("opening the feedback form failed (user=%s)", user)
+    _acknowledge_in_place(ctx, body, client, channel, ts, message_key)
+
+
+def _acknowledge_in_place(
+    ctx: AppContext, body: dict[str, Any], client: WebClient, channel: str, ts: str, message_key: str
+) -> None:
+    message = body.get("message") or {}
+    blocks = [b for b in message.get("blocks") or [] if b.get("block_id") != BLOCK_FEEDBACK_ACK]
+    if not blocks or not channel or not ts:
+        return
+    up, down = ctx.feedback.counts_for(message_key)
+    ack_block = feedback_ack_block(up, down).to_dict()
+    # The buttons stay (others in the channel may vote too); the thanks and tally go right under them.
+    at = next((i + 1 for i, b in enumerate(blocks) if b.get("block_id") == BLOCK_ANSWER_ACTIONS), len(blocks))
+    blocks.insert(at, ack_block)
+    try:
+        client.chat_update(channel=channel, ts=ts, blocks=blocks[:MAX_MESSAGE_BLOCKS], text=message.get("text") or "")
+    except Exception:
+        log.exception("acknowledging feedback in place failed (channel=%s, ts=%s)", channel, ts)

@@ -1,0 +1,100 @@
+"""`/stackpick`: assess a description, open the traits form, show help, and (admins) add articles or reindex."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.render.blocks import add_article_modal, encode_value, help_blocks, traits_modal
+from bot.render.escape import escape_clip
+from bot.slack.context import AppContext, responder
+from bot.slack.jobs import assessment_to_response_url, parse_add, run_curation
+
+log = logging.getLogger("stackpick.slack")
+
+REFUSAL = (
+    "Sorry, only stackpick's admins can change the library. Ask one of them, or suggest the article in a message "
+    "to them. Everyone can ask questions: `/stackpick help`."
+)
+NO_LIBRARIAN = "Curation isn't enabled on this deployment: ask the maintainers to run `stackpick index add` instead."
+
+
+def register(app: App, ctx: AppContext) -> None:
+    @app.command("/stackpick")
+    def on_stackpick(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+        text = (command.get("text") or "").strip()
+        user = command.get("user_id", "")
+        channel = command.get("channel_id", "")
+        verb, _, rest = text.partition(" ")
+        verb = verb.lower()
+
+        if not text:
+            ack()
+            _open(client, command, traits_modal(encode_value({"c": channel}, shrink="c")))
+        elif verb == "help" and not rest.strip():
+            ack(response_type="ephemeral", text="How to use stackpick", blocks=help_blocks())
+        elif verb == "reindex" and not rest.strip():
+            if not _allowed(ack, ctx, user):
+                return
+            ack(response_type="ephemeral", text="⏳ Rebuilding the index. I'll send you a summary when it is live.")
+            _curate(ctx, client, user, "rebuild", lambda librarian: librarian.rebuild())
+        elif verb == "add" and (not rest.strip() or parse_add(rest) is not None):
+            if not _allowed(ack, ctx, user):
+                return
+            parsed = parse_add(rest)
+            if parsed is None:
+                ack()
+                _open(client, command, add_article_modal())
+                return
+            sources, force = parsed
+            ack(
+                response_type="ephemeral",
+                text=f"⏳ Adding {escape_clip(', '.join(sources), 500)}. I'll send you a summary when it is live.",
+            )
+            _curate(ctx, client, user, "add " + ", ".join(sources), lambda lib: lib.add(sources, force=force))
+        else:
+            # Anything else is a project description to assess; the ack shows at once, the scorecard follows.
+            ack(response_type="ephemeral", text="⏳ Assessing your project…")
+            ctx.submit(
+                ctx.jobs,
+                "assessing a description",
+                assessment_to_response_url,
+                ctx=ctx,
+                description=text,
+                response_url=command.get("response_url", ""),
+                user=user,
+            )
+
+
+def _allowed(ack: Ack, ctx: AppContext, user: str) -> bool:
+    if not ctx.settings.is_admin(user):
+        ack(response_type="ephemeral", text=REFUSAL)
+        return False
+    if ctx.librarian is None:
+        ack(response_type="ephemeral", text=NO_LIBRARIAN)
+        return False
+    return True
+
+
+def _curate(ctx: AppContext, client: WebClient, user: str, what: str, call: Any) -> None:
+    librarian = ctx.librarian
+    ctx.submit(
+        ctx.curation, what, run_curation, ctx=ctx, client=client, user=user, what=what, action=lambda: call(librarian)
+    )
+
+
+def _open(client: WebClient, command: dict[str, Any], view: Any) -> None:
+    try:
+        client.views_open(trigger_id=command.get("trigger_id", ""), view=view)
+    except Exception:
+        # The trigger expires three seconds after the command; tell the user instead of failing silently.
+        log.exception("views.open failed (user=%s)", command.get("user_id"))
+        try:
+            responder(command.get("response_url", "")).send(
+                response_type="ephemeral", text="Sorry, I couldn't open the form. Please try again."
+            )
+        except Exception:
+            log.exception("could not tell the user either (user=%s)", command.get("user_id"))

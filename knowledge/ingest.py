@@ -1,0 +1,164 @@
+"""Read a new article from a Markdown, text or HTML file or an http(s) URL, refusing bad input with one clear line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cleaning import clean_text
+from .corpus import FRONT_MATTER, Article, LibraryError, parse_article_file, similarity, slugify, text_fingerprint
+
+MIN_WORDS = 80
+NEAR_DUPLICATE = 0.6
+MAX_BYTES = 5_000_000
+
+
+class IngestError(ValueError):
+    """Input that cannot become an article; the message is one line meant for the person who gave it."""
+
+
+@dataclass
+class Draft:
+    """Text and the metadata the source states, before it gets an id."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    publisher: str | None = None
+    published: dt.date | None = None
+    url: str | None = None
+    origin: str = ""
+
+
+def _parse_date(value: object) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value.strip():
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _looks_binary(data: bytes) -> bool:
+    return b"\x00" in data[:8192]
+
+
+def _decode(data: bytes, origin: str) -> str:
+    if _looks_binary(data):
+        raise IngestError(f"{origin}: looks like a binary file, not text, Markdown or HTML")
+    for encoding in ("utf-8", "utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise IngestError(f"{origin}: cannot decode the file as text")
+
+
+def from_html(html: str, origin: str, url: str | None = None) -> Draft:
+    """Main text and stated metadata of a web page (trafilatura), or an error if it has none."""
+    import trafilatura
+
+    text = trafilatura.extract(html, url=url, include_comments=False, include_tables=True, favor_precision=True)
+    if not text or not text.strip():
+        raise IngestError(f"{origin}: no article text could be extracted from this page")
+    meta = trafilatura.extract_metadata(html, default_url=url)
+    return Draft(
+        text=text,
+        title=(meta.title or None) if meta else None,
+        author=(meta.author or None) if meta else None,
+        publisher=(meta.sitename or None) if meta else None,
+        published=_parse_date(meta.date) if meta else None,
+        url=url or ((meta.url or None) if meta else None),
+        origin=origin,
+    )
+
+
+def from_file(path: Path) -> Draft | Article:
+    """A Markdown file with front matter becomes an Article as it is; plain text and HTML become drafts."""
+    origin = str(path)
+    if not path.exists():
+        raise IngestError(f"{origin}: no such file")
+    if not path.is_file():
+        raise IngestError(f"{origin}: not a file")
+    if path.stat().st_size > MAX_BYTES:
+        raise IngestError(f"{origin}: larger than {MAX_BYTES // 1_000_000} MB, too big for an article")
+    data = path.read_bytes()
+    if not data.strip():
+        raise IngestError(f"{origin}: the file is empty")
+    text = _decode(data, origin)
+    if path.suffix.lower() in (".html", ".htm") or re.match(r"\s*(<!doctype html|<html)", text, re.IGNORECASE):
+        return from_html(text, origin)
+    if path.suffix.lower() in (".md", ".markdown") and FRONT_MATTER.match(text):
+        try:
+            return parse_article_file(path)
+        except LibraryError as exc:
+            raise IngestError(str(exc)) from exc
+    return Draft(text=text, origin=origin)
+
+
+def from_url(url: str, timeout: float = 15.0) -> Draft:
+    """Fetch a page with httpx and extract it."""
+    import httpx
+
+    try:
+        response = httpx.get(url, timeout=timeout, follow_redirects=True,
+                             headers={"User-Agent": "stackpick/0.1 (+article ingestion)"})
+    except httpx.HTTPError as exc:
+        raise IngestError(f"{url}: unreachable ({type(exc).__name__}: {exc})") from exc
+    if response.status_code >= 400:
+        raise IngestError(f"{url}: the server answered HTTP {response.status_code}")
+    kind = response.headers.get("content-type", "")
+    if kind and not any(t in kind for t in ("html", "text", "xml")):
+        raise IngestError(f"{url}: not a web page or text ({kind.split(';')[0]})")
+    if "html" in kind or "<html" in response.text[:2000].lower():
+        return from_html(response.text, url, url=str(response.url))
+    return Draft(text=response.text, url=str(response.url), origin=url)
+
+
+def read_source(source: str) -> Draft | Article:
+    """A path or URL, read and checked for being readable text."""
+    if re.match(r"^https?://", source, re.IGNORECASE):
+        return from_url(source)
+    if re.match(r"^[a-z]+://", source, re.IGNORECASE):
+        raise IngestError(f"{source}: only http(s) URLs and local files are supported")
+    return from_file(Path(source).expanduser())
+
+
+def to_article(item: Draft | Article, existing_ids: set[str]) -> Article:
+    """Clean a draft (boilerplate lines dropped, words untouched) and give it a unique stable id."""
+    if isinstance(item, Article):
+        article = item.model_copy(update={"text": clean_text(item.text)})
+    else:
+        text = clean_text(item.text)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+        base = slugify(item.title or " ".join(text.split()[:8]))
+        article = Article(id=f"{base}-{digest}", title=item.title, author=item.author, publisher=item.publisher,
+                          published=item.published, url=item.url, text=text)
+    words = len(article.text.split())
+    if words < MIN_WORDS:
+        raise IngestError(f"{item.origin if isinstance(item, Draft) else article.id}: only {words} words; an article "
+                          f"needs at least {MIN_WORDS}")
+    if article.id in existing_ids:
+        raise IngestError(f"an article with id {article.id!r} is already in the library")
+    return article
+
+
+def check_duplicates(article: Article, library: list[Article], force: bool) -> str | None:
+    """Refuse an exact duplicate; a near-duplicate is refused unless forced (returns a warning when forced)."""
+    fingerprint = text_fingerprint(article.text)
+    for other in library:
+        if text_fingerprint(other.text) == fingerprint:
+            raise IngestError(f"{article.id}: the same text is already in the library as {other.id!r}")
+    for other in library:
+        score = similarity(article.text, other.text)
+        if score >= NEAR_DUPLICATE:
+            message = f"{article.id}: {score:.0%} of its text matches {other.id!r}"
+            if not force:
+                raise IngestError(message + "; add --force to add it anyway")
+            return message
+    return None
