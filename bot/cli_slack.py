@@ -8,6 +8,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bot.settings import Settings
@@ -125,10 +126,10 @@ def feedback(
     out.print(f"{summary.total} votes: 👍 {summary.up} · 👎 {summary.down} ({share:.0f}% positive)", markup=False)
     table = Table("verdict", "👍", "👎", title="By verdict")
     for row in summary.per_verdict:
-        table.add_row(row.verdict, str(row.up), str(row.down))
+        table.add_row(escape(row.verdict), str(row.up), str(row.down))
     out.print(table)
     if summary.latest_reasons:
         reasons = Table("when", "verdict", "question", "what was wrong", title="Latest 👎 explanations")
         for item in summary.latest_reasons:
-            reasons.add_row(item.created_at, item.verdict, item.question[:80], item.reason)
+            reasons.add_row(item.created_at, escape(item.verdict), escape(item.question[:80]), escape(item.reason))
         out.print(reasons)

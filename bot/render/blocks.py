@@ -28,7 +28,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.answer import SIDE_LABELS, Answer, Assessment, Citation
-from bot.render.escape import clip, escape, escape_clip, link
+from bot.render.escape import clip, escape, escape_clip, link, unescape
 
 if TYPE_CHECKING:
     from bot.advisor import LibrarySummary
@@ -127,22 +127,29 @@ def _option(value: str, label: str) -> Option:
 
 
 def encode_value(payload: dict[str, Any], shrink: str = "q", limit: int = MAX_BUTTON_VALUE) -> str:
-    """JSON for a button value or private_metadata, shortening `payload[shrink]` until it fits `limit`."""
+    """JSON for a button value or private_metadata, shortening `payload[shrink]` until it fits `limit`. Escaped
+    like message text, so not even a value Slack never displays carries a raw `<!channel>`."""
     data = dict(payload)
-    encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    def encoded() -> str:
+        return escape(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+    value = encoded()
     text = str(data.get(shrink, ""))
-    while len(encoded) > limit and text:
-        # JSON escaping can make the encoded text longer than the raw one, so shrink by the actual excess.
-        text = text[: max(0, len(text) - (len(encoded) - limit) - 1)]
+    while len(value) > limit and text:
+        # Escaping makes the encoded text longer than the raw one, so shrink by the actual excess.
+        text = text[: max(0, len(text) - (len(value) - limit) // 2 - 1)]
         data[shrink] = text
-        encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return encoded[:limit]
+        value = encoded()
+    if len(value) > limit:
+        raise ValueError(f"button value cannot fit in {limit} characters even without {shrink!r}")
+    return value
 
 
 def decode_value(value: str | None) -> dict[str, Any]:
     """Read back what `encode_value` wrote; anything unreadable becomes an empty dict."""
     try:
-        data = json.loads(value or "{}")
+        data = json.loads(unescape(value or "{}"))
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
@@ -668,3 +675,35 @@ def feedback_reason_modal(reasons: Sequence[str], private_metadata: str = "") ->
         private_metadata=private_metadata[:MAX_PRIVATE_METADATA],
         blocks=blocks,
     )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Checking
+
+
+def limit_problems(blocks: Sequence[Block | dict[str, Any]], max_blocks: int = MAX_MESSAGE_BLOCKS) -> list[str]:
+    """What Slack would reject in a message's blocks (empty when none): the documented limits, checked on the
+    JSON actually sent, independently of how the blocks were built."""
+    dicts = [b.to_dict() if isinstance(b, Block) else b for b in blocks]
+    problems = [f"{len(dicts)} blocks > {max_blocks}"] if len(dicts) > max_blocks else []
+    for i, block in enumerate(dicts):
+        kind = block.get("type")
+        text = (block.get("text") or {}).get("text", "")
+        if kind == "section" and len(text) > MAX_SECTION_TEXT:
+            problems.append(f"block {i}: section text {len(text)} > {MAX_SECTION_TEXT}")
+        if kind == "section" and not text and not block.get("fields"):
+            problems.append(f"block {i}: empty section")
+        if kind == "header" and not 0 < len(text) <= MAX_HEADER_TEXT:
+            problems.append(f"block {i}: header text {len(text)} not in 1..{MAX_HEADER_TEXT}")
+        if kind == "context":
+            elements = block.get("elements") or []
+            if not 0 < len(elements) <= MAX_CONTEXT_ELEMENTS:
+                problems.append(f"block {i}: {len(elements)} context elements")
+            problems += [f"block {i}: empty context element" for e in elements if not e.get("text")]
+        for element in block.get("elements") or []:
+            if element.get("type") == "button":
+                if len(element.get("value") or "") > MAX_BUTTON_VALUE:
+                    problems.append(f"block {i}: button value {len(element['value'])} > {MAX_BUTTON_VALUE}")
+                if len(element["text"]["text"]) > MAX_BUTTON_TEXT:
+                    problems.append(f"block {i}: button text too long")
+    return problems

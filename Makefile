@@ -1,0 +1,57 @@
+# stackpick: every target sets up what it needs, so on a fresh machine `make test` or `make run` alone is enough.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install run console index test unit lint bench eval clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	# torch first and pinned: pip takes the local CPU wheel; an unpinned torch would pull gigabytes of CUDA.
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt torch==2.13.0
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Build the index when none is being served yet (a later `stackpick index build` refreshes it).
+index: install
+	@$(BIN)/stackpick index stats >/dev/null 2>&1 || $(BIN)/stackpick index build
+
+# With Slack credentials (environment or .env) run the bot; without them open the local console.
+run: index
+	@if [ -n "$${SLACK_BOT_TOKEN:-}" ] || grep -qs '^SLACK_BOT_TOKEN=.' .env; then \
+		$(BIN)/stackpick serve; \
+	else \
+		echo "No Slack credentials (SLACK_BOT_TOKEN): opening the local console. Ctrl-D to quit."; \
+		$(BIN)/stackpick console; \
+	fi
+
+console: index
+	$(BIN)/stackpick console
+
+# The whole suite: unit tests (fake embedder) and integration tests (the real bundled model, the dev-set eval).
+test: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+unit: install
+	$(BIN)/python -m pytest -q -m "not integration"
+
+lint: install
+	$(BIN)/ruff check knowledge index bot tests benchmarks
+	$(BIN)/mypy
+
+eval: index
+	$(BIN)/stackpick eval tests/data/dev-questions.yaml --min-verdict 0.93 --min-grounding 1 --min-support 0.9 \
+		--min-refusals 1 --min-disagreements 1
+
+bench: install
+	$(BIN)/python -m benchmarks.retrieval
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

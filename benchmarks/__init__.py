@@ -1,0 +1,1 @@
+"""Speed, memory and retrieval-quality measurements (not tests): run with `make bench`."""
