@@ -217,7 +217,7 @@ class Advisor:
         vector = self.embedder.embed([bounded])[0]
         return bounded if len(bounded) == len(text) else bounded + "…", engine.analyzer.analyse(bounded, vector), vector
 
-    def _rank(self, engine: Engine, vector: np.ndarray):  # type: ignore[no-untyped-def]
+    def _rank(self, engine: Engine, vector: np.ndarray):
         def rank(claim: Claim) -> float:
             row = engine.claim_rows.get(claim.id)
             similarity = float(engine.claim_vectors[row] @ vector) if row is not None else 0.0
@@ -311,7 +311,7 @@ class Advisor:
 
     # -- library ---------------------------------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid", per_article: int | None = None):  # type: ignore[no-untyped-def]
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", per_article: int | None = None):
         return self._engine.searcher.search(query, k=k, mode=mode, per_article=per_article)
 
     def library_summary(self) -> LibrarySummary:

@@ -64,13 +64,13 @@ def load_advisor(config: Settings) -> Advisor:
         raise fail(str(exc)) from exc
 
 
-def _progress():  # type: ignore[no-untyped-def]
+def _progress():
     """A rich progress display on stderr and a hook the build reports into."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err, transient=False)
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
     started: dict[str, float] = {}
 
     def hook(stage: str, done: int, total: int) -> None:
@@ -84,7 +84,7 @@ def _progress():  # type: ignore[no-untyped-def]
     return progress, hook
 
 
-def _run_library(action):  # type: ignore[no-untyped-def]
+def _run_library(action):
     from index.store import IndexUnavailable
     from knowledge.corpus import LibraryError
     from knowledge.ingest import IngestError
@@ -100,7 +100,7 @@ def _run_library(action):  # type: ignore[no-untyped-def]
         raise fail(str(exc)) from exc
 
 
-def _print_report(report) -> None:  # type: ignore[no-untyped-def]
+def _print_report(report) -> None:
     for warning in report.warnings:
         err.print(f"[yellow]Warning:[/yellow] {warning}", highlight=False)
     build = report.build
@@ -143,7 +143,9 @@ def index_add(
 
 
 @index_app.command("remove")
-def index_remove(article_id: Annotated[str, typer.Argument(help="The article id (see `stackpick index list`).")]) -> None:
+def index_remove(
+    article_id: Annotated[str, typer.Argument(help="The article id (see `stackpick index list`).")],
+) -> None:
     """Remove an article from the library and rebuild.
 
     Example: stackpick index remove 000-e4f1b72e6a3fd075
@@ -153,7 +155,7 @@ def index_remove(article_id: Annotated[str, typer.Argument(help="The article id 
     _print_report(report)
 
 
-def _open_index():  # type: ignore[no-untyped-def]
+def _open_index():
     from index.loaded import load_index
     from index.store import IndexStore, IndexUnavailable
 

@@ -91,7 +91,9 @@ class Librarian:
             raise IngestError("nothing to add: give at least one file path or http(s) URL")
         return self._add([read_source(s) for s in sources], force)
 
-    def add_text(self, title: str | None, url: str | None, date: str | None, text: str, force: bool = False) -> AddReport:
+    def add_text(
+        self, title: str | None, url: str | None, date: str | None, text: str, force: bool = False
+    ) -> AddReport:
         """Add an article typed or pasted in (the Slack form)."""
         published = None
         if date:
@@ -133,7 +135,9 @@ class Librarian:
             raise
 
 
-def run_in_background(work: Callable[[], AddReport], done: Callable[[AddReport | None, Exception | None], None]) -> None:
+def run_in_background(
+    work: Callable[[], AddReport], done: Callable[[AddReport | None, Exception | None], None]
+) -> None:
     """Run a rebuild off the request thread and report its outcome."""
 
     def target() -> None:

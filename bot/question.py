@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from knowledge.claims import side_mentions
-from knowledge.rules import Criterion, Rules, phrase_pattern
+from knowledge.rules import Criterion, Rules, SideId, phrase_pattern
 
 _USER_OR_CHANNEL = re.compile(r"<[@!](?:[^<>|]*)(?:\|[^<>]*)?>")  # <@U123>, <!channel>, <!subteam^S1|@team>
 _CHANNEL_LINK = re.compile(r"<#[A-Z0-9]+\|([^<>]*)>")
@@ -38,7 +38,7 @@ class Analysis:
 
     text: str  # the analysed (bounded) text
     in_scope: bool
-    sides_named: set[str]
+    sides_named: set[SideId]
     others_named: list[str]
     relevance: dict[str, float] = field(default_factory=dict)
     lexical: dict[str, float] = field(default_factory=dict)

@@ -161,7 +161,7 @@ def find_flip(
                 action = "dropping" if factor == 0 else "raising" if factor > 1 else "lowering"
                 detail = "" if factor == 0 else f" from {result.criterion.weight:g} to {weight:g}"
                 return Flip(
-                    f"{action} the weight of {result.criterion.label[:1].lower() + result.criterion.label[1:]}{detail} makes the verdict "
+                    f"{action} the weight of {_lower(result.criterion.label)}{detail} makes the verdict "
                     f"{_label(changed.verdict, side_labels)}",
                     changed.verdict,
                 )
@@ -169,4 +169,9 @@ def find_flip(
 
 
 def _label(verdict: str, side_labels: Mapping[str, str]) -> str:
-    return side_labels.get(verdict, {"both": "both (each where it fits)", "depends": "it depends"}.get(verdict, verdict))
+    others = {"both": "both (each where it fits)", "depends": "it depends"}
+    return side_labels.get(verdict, others.get(verdict, verdict))
+
+
+def _lower(label: str) -> str:
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label

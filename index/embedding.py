@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -40,7 +40,7 @@ class SentenceTransformerEmbedder:
         self.model_dir = model_dir
         self.model_id = model_id
         self.batch_size = batch_size
-        self._model = None
+        self._model: Any = None
         self.dimension = self._read_dimension(model_dir)
 
     @staticmethod
@@ -50,7 +50,7 @@ class SentenceTransformerEmbedder:
         config = json.loads((model_dir / "config.json").read_text())
         return int(config.get("hidden_size") or config.get("dim") or config["d_model"])
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self):
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -11,17 +12,18 @@ import numpy as np
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
 
-def _stemmer():  # type: ignore[no-untyped-def]
+def _stemmer():
     import Stemmer
 
     return Stemmer.Stemmer("english")
 
 
-def build_faiss(vectors: np.ndarray, hnsw_threshold: int):  # type: ignore[no-untyped-def]
+def build_faiss(vectors: np.ndarray, hnsw_threshold: int) -> Any:
     """Exact inner product (cosine on normalized vectors) below the threshold, HNSW above it."""
     import faiss
 
     dimension = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[1] else 1
+    index: Any
     if len(vectors) >= hnsw_threshold:
         index = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efSearch = 128
@@ -32,14 +34,14 @@ def build_faiss(vectors: np.ndarray, hnsw_threshold: int):  # type: ignore[no-un
     return index
 
 
-def save_faiss(index, path: Path) -> str:  # type: ignore[no-untyped-def]
+def save_faiss(index, path: Path) -> str:
     import faiss
 
     faiss.write_index(index, str(path))
     return "hnsw" if isinstance(index, faiss.IndexHNSWFlat) else "flat"
 
 
-def load_faiss(path: Path):  # type: ignore[no-untyped-def]
+def load_faiss(path: Path):
     import faiss
 
     return faiss.read_index(str(path))
@@ -53,7 +55,7 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     return [list(t) for t in tokens]
 
 
-def build_bm25(texts: list[str]):  # type: ignore[no-untyped-def]
+def build_bm25(texts: list[str]):
     import bm25s
 
     retriever = bm25s.BM25()
@@ -62,17 +64,17 @@ def build_bm25(texts: list[str]):  # type: ignore[no-untyped-def]
     return retriever
 
 
-def save_bm25(retriever, folder: Path) -> None:  # type: ignore[no-untyped-def]
+def save_bm25(retriever, folder: Path) -> None:
     retriever.save(str(folder), show_progress=False)
 
 
-def load_bm25(folder: Path):  # type: ignore[no-untyped-def]
+def load_bm25(folder: Path):
     import bm25s
 
     return bm25s.BM25.load(str(folder), show_progress=False)
 
 
-def bm25_search(retriever, query: str, k: int) -> list[tuple[int, float]]:  # type: ignore[no-untyped-def]
+def bm25_search(retriever, query: str, k: int) -> list[tuple[int, float]]:
     """(passage row, score) pairs, best first; words the library never uses are ignored."""
     vocab = getattr(retriever, "vocab_dict", None) or {}
     tokens = [t for t in tokenize([query])[0] if t in vocab]

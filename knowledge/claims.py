@@ -109,7 +109,7 @@ def side_mentions(rules: Rules, text: str) -> list[tuple[int, SideId]]:
     """Every mention of a side's names in a text, as (position, side), in order."""
     found: list[tuple[int, SideId]] = []
     for side, pattern in rules.side_patterns.items():
-        found += [(m.start(), side) for m in pattern.finditer(text)]  # type: ignore[misc]
+        found += [(m.start(), side) for m in pattern.finditer(text)]
     return sorted(found)
 
 
@@ -161,6 +161,7 @@ def _cue_polarity(text: str, pats: _Patterns) -> int:
 
 def _criteria(text: str, rules: Rules, pats: _Patterns, favors: SideId) -> tuple[str, ...]:
     matched = []
+    negator = pats.evidence_negator
     for criterion in rules.criteria:
         if criterion.favors_only and criterion.favors_only != favors:
             continue
@@ -169,7 +170,7 @@ def _criteria(text: str, rules: Rules, pats: _Patterns, favors: SideId) -> tuple
                 (
                     m
                     for m in pattern.finditer(text)
-                    if not (pats.evidence_negator and pats.evidence_negator.search(text[max(0, m.start() - 22) : m.start()]))
+                    if not (negator and negator.search(text[max(0, m.start() - 22) : m.start()]))
                 ),
                 None,
             )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
 import tempfile
 import unicodedata
 from collections.abc import Iterable
-import datetime as dt
 from pathlib import Path
 
 import yaml

@@ -149,9 +149,9 @@ class Rules(_Strict):
         return next(c for c in self.criteria if c.id == criterion_id)
 
     @cached_property
-    def side_patterns(self) -> dict[str, re.Pattern[str]]:
+    def side_patterns(self) -> dict[SideId, re.Pattern[str]]:
         """Regexes that find each side's names in text."""
-        out = {}
+        out: dict[SideId, re.Pattern[str]] = {}
         for side, rule in self.sides.items():
             insensitive = [n for n in rule.names if n not in rule.case_sensitive_names]
             parts = [p.pattern for p in [phrase_pattern(insensitive)] if p]
