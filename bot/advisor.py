@@ -22,7 +22,7 @@ from knowledge.rules import Rules, load_rules
 from .answer import SIDE_LABELS, Answer, Assessment, CriterionScore
 from .compose import CitationBook, best_claims, compose, lower_label
 from .question import Analysis, QuestionAnalyzer, QuestionError, clean_question
-from .scoring import decide, find_flip, group_claims, score_criterion
+from .scoring import decide, find_flip, group_claims, related_results, score_criterion
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -243,8 +243,9 @@ class Advisor:
         relevance = {**analysis.relevance, **(overrides or {})}
         outcome = decide(self.rules, relevance, engine.claims_by_criterion)
         t = self.rules.thresholds
+        related = related_results(self.rules, outcome, engine.claims_by_criterion)
         return compose(display, outcome, engine.index.articles, self._rank(engine, vector), t.max_reasons,
-                       t.min_relevance)
+                       t.min_relevance, related)
 
     def ask(self, question: str, context: Sequence[str] = ()) -> Answer:
         """Answer one question; `context` holds earlier questions of the same thread, oldest first."""

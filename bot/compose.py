@@ -76,13 +76,20 @@ def disagreement_for(result: CriterionResult, book: CitationBook, rank: ClaimRan
     return Disagreement(criterion=result.criterion.id, text=text, citations=[book.cite(node[0]), book.cite(python[0])])
 
 
-def pick_reasons(outcome: Outcome, max_reasons: int) -> list[tuple[CriterionResult, str]]:
-    """Which criteria to give as reasons, and for which side: the verdict's side first, both sides for both/depends."""
+def pick_reasons(
+    outcome: Outcome, max_reasons: int, related: list[CriterionResult] | None = None
+) -> list[tuple[CriterionResult, str]]:
+    """Which criteria to give as reasons, and for which side: the verdict's side first, both sides for both/depends.
+
+    `related` are criteria that did not apply to the question but are credited by the same passages; they fill
+    a side verdict up to two reasons and never change the verdict.
+    """
     node = [r for r in outcome.results if r.favors == "node"]
     python = [r for r in outcome.results if r.favors == "python"]
     if outcome.verdict in ("node", "python"):
         mine, theirs = (node, python) if outcome.verdict == "node" else (python, node)
         chosen = mine[:max_reasons]
+        chosen += [r for r in related or [] if r.favors == outcome.verdict][: max(0, 2 - len(chosen))]
         if len(chosen) < 2:
             chosen += theirs[: 2 - len(chosen)]
     else:
@@ -131,10 +138,11 @@ def compose(
     rank: ClaimRank,
     max_reasons: int,
     min_relevance: float,
+    related: list[CriterionResult] | None = None,
 ) -> Answer:
     """The full answer for an in-scope question."""
     book = CitationBook(articles)
-    chosen = pick_reasons(outcome, max_reasons)
+    chosen = pick_reasons(outcome, max_reasons, related)
     reasons = [r for r in (reason_for(res, side, book, rank) for res, side in chosen) if r]
     disputed = sorted(
         (r for r in outcome.results if r.disputed and r.relevance >= min_relevance),

@@ -130,6 +130,27 @@ def decide(
     return Outcome(verdict, round(min(1.0, confidence), 2), round(margin, 3), node_total, python_total, results)
 
 
+def related_results(
+    rules: Rules, outcome: Outcome, claims_by_criterion: Mapping[str, list[Claim]], limit: int = 2
+) -> list[CriterionResult]:
+    """Criteria that did not apply but that the applicable criteria's evidence also credits, most often first.
+
+    "Node.js is ideal for chat thanks to non-blocking I/O" is evidence on real-time and on I/O: the second is a
+    related reason for a chat question. Scored at zero relevance, so they never move the verdict.
+    """
+    applied = {r.criterion.id for r in outcome.results}
+    counts: dict[str, int] = defaultdict(int)
+    for result in outcome.results:
+        for claims in (*result.node_articles.values(), *result.python_articles.values()):
+            for claim in claims:
+                for other in claim.criteria:
+                    if other not in applied:
+                        counts[other] += 1
+    ranked = sorted(counts, key=lambda cid: (-counts[cid], cid))[:limit]
+    return [score_criterion(rules.criterion(cid), 0.0, rules.criterion(cid).weight, claims_by_criterion.get(cid, []))
+            for cid in ranked]
+
+
 @dataclass
 class Flip:
     """The smallest change found that changes the verdict."""
