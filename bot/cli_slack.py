@@ -49,13 +49,13 @@ def serve(
     Credentials come from the environment or .env; create the app from deploy/slack-manifest.yaml.
     Missing or malformed credentials exit with code 2 and say where to find each one.
     """
-    from bot.serve import CredentialsError, check_credentials, run_http, run_socket_mode
+    from bot.serve import CredentialsError, Mode, check_credentials, run_http, run_socket_mode
 
     settings = Settings()
     _setup_logging(settings)
     if not any((settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token)):
         _fail(["No Slack credentials found (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN).", CONSOLE_HINT])
-    mode = "http" if http or settings.slack_app_token is None else "socket"
+    mode: Mode = "http" if http or settings.slack_app_token is None else "socket"
     problems = check_credentials(settings, mode)
     if problems:
         _fail([f"Cannot start the Slack bot ({mode} mode):", *(f"  • {p}" for p in problems), CONSOLE_HINT])

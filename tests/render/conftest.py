@@ -3,23 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from render_samples import EVIL, citation
 
-from bot.answer import Answer, Assessment, Citation, CriterionScore, Disagreement, Reason
-
-EVIL = "<!channel> <@U999> <http://evil.example|click> & <!here>"
-
-
-def citation(n: int, quote: str = "Node.js is the best option for chatting or streaming platforms.", **kw: object) -> Citation:
-    fields: dict[str, object] = {
-        "id": n,
-        "article": f"art-{n}",
-        "title": f"Article {n}",
-        "date": "2024-04-14",
-        "url": f"https://example.com/{n}",
-        "quote": quote,
-    }
-    fields.update(kw)
-    return Citation(**fields)  # type: ignore[arg-type]
+from bot.answer import Answer, Assessment, CriterionScore, Disagreement, Reason
 
 
 @pytest.fixture
@@ -30,7 +16,9 @@ def answer() -> Answer:
         confidence=0.82,
         summary="Node.js: the articles favour it on real-time.",
         reasons=[
-            Reason(text="Real-time: 3 of 3 articles favour Node.js.", favors="node", criterion="realtime", citations=[1, 2]),
+            Reason(
+                text="Real-time: 3 of 3 articles favour Node.js.", favors="node", criterion="realtime", citations=[1, 2]
+            ),
             Reason(text="Team skills favour Python.", favors="python", criterion="team_python", citations=[3]),
         ],
         disagreements=[Disagreement(criterion="scale", text="Articles split on scale.", citations=[3, 4])],
@@ -61,7 +49,12 @@ def longest() -> Assessment:
         citations=citations,
         criteria=[
             CriterionScore(
-                id=f"c{i}", label=f"Criterion {i} " + (EVIL + " label ") * 10, weight=1.5, relevance=0.5, favors="node", score=1.25,
+                id=f"c{i}",
+                label=f"Criterion {i} " + (EVIL + " label ") * 10,
+                weight=1.5,
+                relevance=0.5,
+                favors="node",
+                score=1.25,
                 citations=list(range(1, 50)),
             )
             for i in range(300)

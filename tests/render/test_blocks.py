@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import EVIL, citation
+from render_samples import EVIL, citation
 
 from bot.advisor import ArticleInfo, LibrarySummary
 from bot.answer import Answer, Assessment, CriterionScore
@@ -113,7 +113,9 @@ def test_longest_assessment_stays_within_limits(longest: Assessment) -> None:
 
 def test_assessment_lists_every_criterion_with_side_weight_and_evidence(answer: Answer) -> None:
     rows = [
-        CriterionScore(id="realtime", label="Real-time", weight=3, relevance=0.9, favors="node", score=2.1, citations=[1]),
+        CriterionScore(
+            id="realtime", label="Real-time", weight=3, relevance=0.9, favors="node", score=2.1, citations=[1]
+        ),
         CriterionScore(id="data_ml", label="Data & ML", weight=2, relevance=0.1, favors=None, score=0.0, citations=[]),
     ]
     assessment = Assessment(**answer.model_dump(), criteria=rows, flip="If the team only knew Python.")
@@ -149,8 +151,9 @@ def library(n: int) -> LibrarySummary:
         ArticleInfo(id=f"a{i}", title=f"{EVIL} {i}" * 5, date="2024-01-02", url=f"https://e.example/{i}", passages=7)
         for i in range(n)
     ]
-    return LibrarySummary(articles=articles, passages=7 * n, claims=3, version="v42", built_at="2025-01-01T00:00Z",
-                          model="hash")
+    return LibrarySummary(
+        articles=articles, passages=7 * n, claims=3, version="v42", built_at="2025-01-01T00:00Z", model="hash"
+    )
 
 
 def test_home_view_shows_library_and_fits() -> None:
