@@ -79,6 +79,9 @@ VERDICT_HEADERS: dict[str, str] = {
     "out_of_scope": "🤷 Outside what I can answer",
 }
 
+# Which side a reason or criterion favours, at a glance (matches the verdict headers).
+SIDE_MARKS: dict[str, str] = {"node": "🟩", "python": "🐍"}
+
 EXAMPLE_QUESTIONS = (
     "Node or Python for a real-time chat app?",
     "Should we build our ML-backed recommendation API in Python or Node.js?",
@@ -227,18 +230,23 @@ def _pack_sections(chunks: Sequence[str], max_blocks: int, more: str = "…and {
 
 
 def _source_contexts(citations: Sequence[Citation], max_blocks: int = MAX_SOURCE_CONTEXTS) -> list[ContextBlock]:
-    """Sources as context blocks, at most ten elements each: `[n] Title · date · link`."""
+    """Sources as context blocks, one element per article: `[1][4] Title · date · link`, ten to a block."""
     if not citations or max_blocks <= 0:
         return []
-    elements: list[str] = []
+    by_article: dict[str, list[Citation]] = {}
     for citation in citations:
-        parts = [f"*[{citation.id}]* {escape_clip(citation.title or citation.article, 150)}"]
-        if citation.date:
-            parts.append(escape(citation.date[:32]))
-        if citation.url:
-            parts.append(link(citation.url, "link"))
+        by_article.setdefault(citation.article, []).append(citation)
+    elements: list[str] = []
+    for group in by_article.values():
+        first = group[0]
+        numbers = _markers(c.id for c in group[:12]) + ("…" if len(group) > 12 else "")
+        parts = [f"*{numbers}* {escape_clip(first.title or first.article, 150)}"]
+        if first.date:
+            parts.append(escape(first.date[:32]))
+        if first.url:
+            parts.append(link(first.url, "link"))
         element = " · ".join(parts)
-        if len(element) > CONTEXT_ELEMENT_CHARS and citation.url:
+        if len(element) > CONTEXT_ELEMENT_CHARS and first.url:
             element = " · ".join(parts[:-1])  # a pathological URL: leave the link out rather than cut it
         elements.append(element)
     capacity = max_blocks * MAX_CONTEXT_ELEMENTS
@@ -262,9 +270,7 @@ def _disagreement_section(answer: Answer) -> SectionBlock | None:
         return None
     lines = ["*Sources disagree*"]
     for item in answer.disagreements[:MAX_DISAGREEMENTS]:
-        lines.append(
-            f"• *{escape(_humanize(item.criterion))}*: {escape_clip(item.text, 500)} {_markers(item.citations)}"
-        )
+        lines.append(f"• {escape_clip(item.text, 500)} {_markers(item.citations)}")
         lines.extend(_quote_lines(_cited(answer, item.citations[:2]), SHORT_QUOTE_CHARS))
     hidden = len(answer.disagreements) - MAX_DISAGREEMENTS
     if hidden > 0:
@@ -304,8 +310,7 @@ def answer_blocks(answer: Answer) -> list[Block]:
     reasons = answer.reasons[:MAX_REASONS]  # the advisor lists reasons strongest first; the weakest are dropped
     for index, reason in enumerate(reasons, start=1):
         lines = [
-            f"*{index}. {escape_clip(reason.text, 600)}* {_markers(reason.citations)}",
-            f"_{escape(_humanize(reason.criterion))} → {_side(reason.favors)}_",
+            f"{SIDE_MARKS[reason.favors]} *{index}. {escape_clip(reason.text, 600)}* {_markers(reason.citations)}",
             *_quote_lines(_cited(answer, reason.citations[:QUOTES_PER_REASON]), QUOTE_CHARS),
         ]
         blocks.append(_section(_fit_lines(lines), block_id=f"reason_{index}"))
@@ -400,11 +405,15 @@ def assessment_blocks(
         )
 
     rows = []
-    for row in assessment.criteria:
-        side = f"favours *{_side(row.favors)}*" if row.favors else "no clear side"
+    # The advisor sorts by relevance: the untriggered criteria come last, shown for completeness under a note.
+    first_idle = next((i for i, row in enumerate(assessment.criteria) if row.relevance <= 0), None)
+    for i, row in enumerate(assessment.criteria):
+        if i == first_idle and i > 0:
+            rows.append("_Criteria this project does not trigger, for completeness:_")
+        side = f"{SIDE_MARKS[row.favors]} favours *{_side(row.favors)}*" if row.favors else "no clear side"
         line = (
             f"*{escape_clip(row.label or _humanize(row.id), 120)}* · {side} · weight {row.weight:g} · "
-            f"relevance {row.relevance:.2f} · score {row.score:+.2f} {_markers(row.citations)}"
+            f"relevance {row.relevance:.2f} · strength {abs(row.score):.2f} {_markers(row.citations)}"
         )
         quotes = _quote_lines(_cited(assessment, row.citations[:1]), SHORT_QUOTE_CHARS)
         rows.append(_fit_lines([line, *(quotes or ["> _no evidence in the library_"])]))

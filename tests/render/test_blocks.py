@@ -52,10 +52,10 @@ def test_answer_has_verdict_reasons_disagreement_sources_and_buttons(answer: Ans
     assert "Confidence: *high* (0.82)" in blocks[1]["elements"][0]["text"]
     reason = next(b for b in blocks if b.get("block_id") == "reason_1")["text"]
     assert reason["type"] == "mrkdwn" and reason["verbatim"] is True
-    assert reason["text"].startswith("*1. Real-time: 3 of 3 articles favour Node.js.* [1][2]")
+    assert reason["text"].startswith("🟩 *1. Real-time: 3 of 3 articles favour Node.js.* [1][2]")
     assert "> “Node.js is the best option for chatting or streaming platforms.” [1]" in reason["text"]
     disagreement = next(b for b in blocks if b.get("block_id") == "disagreements")["text"]["text"]
-    assert disagreement.startswith("*Sources disagree*\n• *Scale*: Articles split on scale. [3][4]")
+    assert disagreement.startswith("*Sources disagree*\n• Articles split on scale. [3][4]")
     after_divider = blocks[[b["type"] for b in blocks].index("divider") :]
     sources = [e["text"] for b in after_divider if b["type"] == "context" for e in b["elements"]]
     assert sources == [
@@ -121,7 +121,7 @@ def test_assessment_lists_every_criterion_with_side_weight_and_evidence(answer: 
     assessment = Assessment(**answer.model_dump(), criteria=rows, flip="If the team only knew Python.")
     blocks = dicts(assessment_blocks(assessment, True))
     text = "\n".join((b.get("text") or {}).get("text", "") for b in blocks)
-    assert "*Real-time* · favours *Node.js* · weight 3 · relevance 0.90 · score +2.10 [1]" in text
+    assert "*Real-time* · 🟩 favours *Node.js* · weight 3 · relevance 0.90 · strength 2.10 [1]" in text
     assert "*Data &amp; ML* · no clear side · weight 2" in text
     assert "_no evidence in the library_" in text
     assert "*What would change the verdict:* If the team only knew Python." in text
@@ -193,3 +193,21 @@ def test_curation_report() -> None:
     assert text.startswith("✅ Added 1 article (`a1`): 12 passages added. Index version `v2` is live (took 3.2 s).")
     assert "&lt;!here&gt; dup" in text
     assert curation_report_text(report, "rebuild").startswith("✅ Rebuilt the index: 12 passages")
+
+
+def test_sources_are_grouped_by_article_and_idle_criteria_come_last(answer: Answer) -> None:
+    same = [citation(n, article="one", title="The One Article") for n in (1, 2)] + [citation(3), citation(4)]
+    rows = [
+        CriterionScore(id="a", label="Triggered", weight=1, relevance=0.8, favors="node", score=1, citations=[1]),
+        CriterionScore(id="b", label="Idle", weight=1, relevance=0.0, favors="python", score=-1, citations=[3]),
+    ]
+    assessment = Assessment(**answer.model_dump(exclude={"citations"}), citations=same, criteria=rows)
+    blocks = dicts(assessment_blocks(assessment, False))
+    sources = [e["text"] for b in blocks[-2:] if b["type"] == "context" for e in b["elements"]]
+    assert sources[0] == "*[1][2]* The One Article · 2024-04-14 · <https://example.com/1|link>"
+    text = block_text_of(blocks)
+    assert text.index("*Triggered*") < text.index("_Criteria this project does not trigger") < text.index("*Idle*")
+
+
+def block_text_of(blocks: list[dict]) -> str:
+    return "\n".join((b.get("text") or {}).get("text", "") for b in blocks)

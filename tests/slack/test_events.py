@@ -200,3 +200,9 @@ def test_app_home_shows_the_library(bot: Running) -> None:
     summary = bot.advisor.library_summary()
     assert f"*{len(summary.articles)}* articles" in text and summary.version in text
     assert "open_add_article" in text  # admins get the "Add article" button
+
+
+def test_url_verification_challenge_is_answered(bot: Running) -> None:
+    body = json.dumps({"token": "legacy", "challenge": "c-123", "type": "url_verification"})
+    response = bot.slack.post(body, "application/json")
+    assert response.status_code == 200 and response.json() == {"challenge": "c-123"}
