@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -22,7 +22,7 @@ from knowledge.rules import Rules, load_rules
 from .answer import SIDE_LABELS, Answer, Assessment, CriterionScore
 from .compose import CitationBook, best_claims, compose, lower_label
 from .question import Analysis, QuestionAnalyzer, QuestionError, clean_question
-from .scoring import decide, find_flip, group_claims, related_results, score_criterion
+from .scoring import Outcome, decide, find_flip, group_claims, related_results, score_criterion
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -243,9 +243,26 @@ class Advisor:
         relevance = {**analysis.relevance, **(overrides or {})}
         outcome = decide(self.rules, relevance, engine.claims_by_criterion)
         t = self.rules.thresholds
+        if not outcome.results:
+            return self._overview(engine, display, vector)
         related = related_results(self.rules, outcome, engine.claims_by_criterion)
         return compose(display, outcome, engine.index.articles, self._rank(engine, vector), t.max_reasons,
                        t.min_relevance, related)
+
+    def _overview(self, engine: Engine, display: str, vector: np.ndarray) -> Answer:
+        """A choice question that names no use case: where each side is strongest, and what to tell us."""
+        t = self.rules.thresholds
+        everything = {c.id: t.min_relevance for c in self.rules.criteria if not c.trait}
+        outcome = decide(self.rules, everything, engine.claims_by_criterion)
+        node = [r for r in outcome.results if r.favors == "node" and r.criterion.workload][:2]
+        python = [r for r in outcome.results if r.favors == "python" and r.criterion.workload][:2]
+        overview = replace(outcome, verdict="depends", confidence=0.0,
+                           results=[r for pair in zip(node, python, strict=False) for r in pair])
+        answer = compose(display, overview, engine.index.articles, self._rank(engine, vector), t.max_reasons,
+                         t.min_relevance)
+        hint = "Say what you are building (real-time features, data or ML work, what the team knows) for a verdict."
+        return answer.model_copy(update={"disagreements": [], "summary": answer.summary.split(":")[0]
+                                         + ": no use case named. " + _strengths(overview) + " " + hint})
 
     def ask(self, question: str, context: Sequence[str] = ()) -> Answer:
         """Answer one question; `context` holds earlier questions of the same thread, oldest first."""
@@ -332,6 +349,12 @@ class Advisor:
             built_at=index.manifest.built_at,
             model=index.manifest.embedding.model,
         )
+
+
+def _strengths(outcome: Outcome) -> str:
+    node = [lower_label(r.criterion.label) for r in outcome.results if r.favors == "node"]
+    python = [lower_label(r.criterion.label) for r in outcome.results if r.favors == "python"]
+    return f"The articles favour Node.js for {' and '.join(node)}, Python for {' and '.join(python)}."
 
 
 def _span(engine: Engine, article_id: str, quote: str) -> tuple[int, int]:

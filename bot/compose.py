@@ -52,27 +52,35 @@ def _count(n: int) -> str:
 
 def reason_for(result: CriterionResult, side: str, book: CitationBook, rank: ClaimRank) -> Reason | None:
     """A reason stating how the articles that address this criterion lean, with its best quotes."""
-    mine = result.node_articles if side == "node" else result.python_articles
+    mine = result.side_claims(side)
     claims = best_claims(mine, rank, limit=2)
     if not claims:
         return None
-    text = (
-        f"{result.criterion.label}: {len(mine)} of {_count(result.support)} that weigh in favour "
-        f"{SIDE_LABELS[side]}."
+    total = result.support + len(result.mixed_articles)
+    both_ways = len(set(mine) & set(result.mixed_articles))
+    caveat = " (which also argues the other way)" if both_ways == 1 else (
+        f" ({both_ways} of them also argue the other way)" if both_ways else "")
+    backers = (
+        "the one article that addresses it" if total == 1 else f"{len(mine)} of the {total} articles that address it"
     )
+    text = f"{result.criterion.label}: {SIDE_LABELS[side]} is favoured by {backers}{caveat}."
     return Reason(text=text, favors=side, criterion=result.criterion.id,  # type: ignore[arg-type]
                   citations=[book.cite(c) for c in claims])
 
 
 def disagreement_for(result: CriterionResult, book: CitationBook, rank: ClaimRank) -> Disagreement | None:
-    node = best_claims(result.node_articles, rank, 1)
-    python = best_claims(result.python_articles, rank, 1)
+    node = best_claims(result.side_claims("node"), rank, 1)
+    python = best_claims(result.side_claims("python"), rank, 1)
     if not node or not python:
         return None
-    text = (
-        f"On {lower_label(result.criterion.label)}, {_count(len(result.node_articles))} favour Node.js and "
-        f"{_count(len(result.python_articles))} favour Python."
-    )
+    label = lower_label(result.criterion.label)
+    if result.mixed_articles and not (result.node_articles and result.python_articles):
+        text = f"On {label}, the library argues both ways: the same evidence favours Node.js and Python."
+    else:
+        text = (f"On {label}, {_count(len(result.node_articles))} favour Node.js and "
+                f"{_count(len(result.python_articles))} favour Python.")
+    if result.mixed_articles and result.node_articles and result.python_articles:
+        text = text[:-1] + f"; {_count(len(result.mixed_articles))} argue both ways."
     return Disagreement(criterion=result.criterion.id, text=text, citations=[book.cite(node[0]), book.cite(python[0])])
 
 
@@ -82,24 +90,25 @@ def pick_reasons(
     """Which criteria to give as reasons, and for which side: the verdict's side first, both sides for both/depends.
 
     `related` are criteria that did not apply to the question but are credited by the same passages; they fill
-    a side verdict up to two reasons and never change the verdict.
+    a side verdict up to two reasons and never change the verdict. An article arguing both ways can back a
+    reason for either side.
     """
-    node = [r for r in outcome.results if r.favors == "node"]
-    python = [r for r in outcome.results if r.favors == "python"]
+    sides: dict[str, list[tuple[CriterionResult, str]]] = {
+        side: [(r, side) for r in outcome.results if r.favors == side or (r.favors is None and r.side_claims(side))]
+        for side in ("node", "python")
+    }
     if outcome.verdict in ("node", "python"):
-        mine, theirs = (node, python) if outcome.verdict == "node" else (python, node)
-        chosen = mine[:max_reasons]
-        chosen += [r for r in related or [] if r.favors == outcome.verdict][: max(0, 2 - len(chosen))]
-        if len(chosen) < 2:
-            chosen += theirs[: 2 - len(chosen)]
-    else:
-        chosen = []
-        for pair in zip(node, python, strict=False):
-            chosen.extend(pair)
-        longer = node if len(node) > len(python) else python
-        chosen += longer[len(chosen) // 2 :]
-        chosen = chosen[:max_reasons]
-    return [(r, r.favors or "node") for r in chosen]
+        other = "python" if outcome.verdict == "node" else "node"
+        chosen = sides[outcome.verdict][:max_reasons]
+        fill = [(r, outcome.verdict) for r in related or [] if r.favors == outcome.verdict]
+        chosen += fill[: max(0, 2 - len(chosen))]
+        chosen += sides[other][: max(0, 2 - len(chosen))]
+        return chosen
+    node, python = sides["node"], sides["python"]
+    chosen = [pick for pair in zip(node, python, strict=False) for pick in pair]
+    longer = node if len(node) > len(python) else python
+    chosen += longer[len(chosen) // 2 :]
+    return chosen[:max_reasons]
 
 
 def lower_label(label: str) -> str:
@@ -123,8 +132,8 @@ def summarize(outcome: Outcome, reasons: list[tuple[CriterionResult, str]]) -> s
     if outcome.verdict == "both":
         return (f"Both, each where it fits: Node.js for {_labels(node)}, and Python for {_labels(python)}.")
     if node and python:
-        return (f"It depends: {_labels(node)} point to Node.js, {_labels(python)} to Python, and the library's "
-                "evidence for this question is balanced.")
+        return (f"It depends: on {_labels(node)} the articles lean to Node.js, on {_labels(python)} to Python, "
+                "and the evidence for this question is balanced.")
     if node or python:
         lone = node or python
         return f"It depends: only {_labels(lone)} is addressed here, and too thinly to call it."

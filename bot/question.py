@@ -47,16 +47,37 @@ class Analysis:
         return [cid for cid, r in sorted(self.relevance.items(), key=lambda kv: -kv[1]) if r >= minimum]
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class StemmedPhrases:
+    """Matches phrases on stemmed words, so 'scale' finds 'scales' and 'real-time' finds 'real time'."""
+
+    def __init__(self, phrases: list[str]) -> None:
+        import Stemmer
+
+        self._stem = Stemmer.Stemmer("english").stemWords
+        self.phrases = {tuple(self._stem(_WORD.findall(p.lower()))) for p in phrases if _WORD.search(p.lower())}
+
+    def stems(self, text: str) -> list[str]:
+        return list(self._stem(_WORD.findall(text.lower())))
+
+    def search(self, stems: list[str]) -> bool:
+        joined = " " + " ".join(stems) + " "
+        return any(" " + " ".join(p) + " " in joined for p in self.phrases)
+
+
 class QuestionAnalyzer:
     """Scope and criterion relevance from the rules, with the criteria's example vectors precomputed."""
 
     def __init__(self, rules: Rules, example_vectors: dict[str, np.ndarray]) -> None:
         self.rules = rules
         self.example_vectors = example_vectors
-        self._keywords = {c.id: phrase_pattern(c.keywords) for c in rules.criteria}
+        self._keywords = {c.id: StemmedPhrases(c.keywords) for c in rules.criteria}
         self._patterns = {c.id: [re.compile(p, re.IGNORECASE) for p in c.question_patterns] for c in rules.criteria}
         self._others = phrase_pattern(rules.scope.other_technologies)
         self._generic = phrase_pattern(rules.scope.generic_cues)
+        self._choice = phrase_pattern(rules.scope.choice_cues)
 
     def bounded(self, text: str) -> str:
         """The prefix of a very long question that is analysed (cut at a word boundary)."""
@@ -66,11 +87,10 @@ class QuestionAnalyzer:
         cut = text[:limit]
         return cut[: cut.rfind(" ")] if " " in cut else cut
 
-    def _lexical(self, criterion: Criterion, text: str) -> float:
+    def _lexical(self, criterion: Criterion, text: str, stems: list[str]) -> float:
         if any(p.search(text) for p in self._patterns[criterion.id]):
             return 1.0
-        keywords = self._keywords[criterion.id]
-        return 0.8 if keywords and keywords.search(text) else 0.0
+        return 0.8 if self._keywords[criterion.id].search(stems) else 0.0
 
     def _semantic(self, criterion_id: str, vector: np.ndarray | None) -> float:
         if self.rules.criterion(criterion_id).trait:
@@ -86,14 +106,15 @@ class QuestionAnalyzer:
         """Scope and relevance for an already cleaned and bounded question; `vector` is its embedding."""
         sides = {side for _, side in side_mentions(self.rules, text)}
         others = sorted({m.group(0) for m in self._others.finditer(text)}) if self._others else []
-        lexical = {c.id: self._lexical(c, text) for c in self.rules.criteria}
+        stems = self._keywords[self.rules.criteria[0].id].stems(text)
+        lexical = {c.id: self._lexical(c, text, stems) for c in self.rules.criteria}
         relevance = {c.id: round(max(lexical[c.id], self._semantic(c.id, vector)), 3) for c in self.rules.criteria}
         best = max(relevance.values(), default=0.0)
         generic = bool(self._generic and self._generic.search(text))
         if not re.search(r"[A-Za-z]{2,}", text) or (others and not sides):
             in_scope = False  # gibberish, or a question about other technologies only
-        elif sides:
-            in_scope = True
+        elif sides or (self._choice and self._choice.search(text)):
+            in_scope = True  # names a side, or asks for a backend/stack/language choice
         else:
             floor = self.rules.thresholds.min_relevance if generic else self.rules.scope.min_relevance
             in_scope = best >= floor and (generic or max(lexical.values(), default=0) > 0 or best >= 0.8)

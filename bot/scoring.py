@@ -21,6 +21,7 @@ class CriterionResult:
     weight: float
     node_articles: dict[str, list[Claim]] = field(default_factory=dict)
     python_articles: dict[str, list[Claim]] = field(default_factory=dict)
+    mixed_articles: dict[str, list[Claim]] = field(default_factory=dict)  # articles arguing both ways equally
 
     @property
     def support(self) -> int:
@@ -49,7 +50,13 @@ class CriterionResult:
 
     @property
     def disputed(self) -> bool:
-        return bool(self.node_articles) and bool(self.python_articles)
+        return (bool(self.node_articles) and bool(self.python_articles)) or bool(self.mixed_articles)
+
+    def side_claims(self, side: str) -> dict[str, list[Claim]]:
+        """Articles and their claims for one side, including articles that argue both ways."""
+        mine = self.node_articles if side == "node" else self.python_articles
+        mixed = {a: [c for c in claims if c.favors == side] for a, claims in self.mixed_articles.items()}
+        return {**mine, **{a: c for a, c in mixed.items() if c}}
 
 
 @dataclass
@@ -86,6 +93,8 @@ def score_criterion(criterion: Criterion, relevance: float, weight: float, claim
             result.node_articles[article_id] = [c for c in by_article[article_id] if c.favors == "node"]
         elif stance < 0:
             result.python_articles[article_id] = [c for c in by_article[article_id] if c.favors == "python"]
+        else:
+            result.mixed_articles[article_id] = by_article[article_id]
     return result
 
 
@@ -103,7 +112,7 @@ def decide(
         for c in rules.criteria
         if relevance.get(c.id, 0.0) >= t.min_relevance
     ]
-    results = [r for r in results if r.support]
+    results = [r for r in results if r.support or r.mixed_articles]
     results.sort(key=lambda r: -abs(r.contribution))
     node_total = sum(r.contribution for r in results if r.contribution > 0)
     python_total = -sum(r.contribution for r in results if r.contribution < 0)
@@ -116,7 +125,8 @@ def decide(
     strong = {
         side: [
             r for r in results
-            if r.favors == side and r.relevance >= t.both_min_relevance and abs(r.score) >= 0.5
+            if r.favors == side and r.criterion.workload and r.relevance >= t.both_min_relevance
+            and abs(r.score) >= 0.5
         ]
         for side in ("node", "python")
     }

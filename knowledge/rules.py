@@ -67,6 +67,7 @@ class Criterion(_Strict):
     evidence_patterns: list[str] = []
     favors_only: SideId | None = None  # a trait criterion whose evidence can only favour one side
     trait: str | None = None  # a project trait this criterion stands for, used by `flip` ("the team knows Python")
+    workload: bool = False  # a kind of work that can run in its own service: only these make a `both` verdict
 
     @field_validator("question_patterns", "evidence_patterns")
     @classmethod
@@ -99,7 +100,8 @@ class Scope(_Strict):
     """What stackpick answers: the two sides, implicitly or by name, and nothing about other technologies alone."""
 
     other_technologies: list[str]
-    generic_cues: list[str]  # "which backend", "easier to learn": a choice question even without a side named
+    generic_cues: list[str]  # "which one", "easier to learn": a choice question when a criterion also applies
+    choice_cues: list[str] = []  # "backend", "tech stack": a technology choice question on their own
     min_relevance: float = Field(ge=0, le=1)
     examples: list[str] = Field(min_length=2)
 

@@ -67,3 +67,32 @@ def test_a_40000_character_question_is_answered_quickly_from_a_bounded_prefix(fa
     assert answer.verdict == "node"
     assert len(answer.question) <= fake_advisor.rules.thresholds.analysis_chars + 1
     assert elapsed < 1.0
+
+
+def test_keywords_match_inflected_words(fake_advisor: Advisor) -> None:
+    analyzer = fake_advisor.engine.analyzer
+    analysis = analyzer.analyse("Which one scales better under heavy traffic?", None)
+    assert analysis.in_scope
+    assert analysis.relevance["large_systems"] >= fake_advisor.rules.thresholds.min_relevance
+
+
+@pytest.mark.parametrize(
+    ("question", "traits"),
+    [
+        ("Should we use Node or Python for a game server?", set()),
+        ("Our developers only know JavaScript", {"team_js"}),
+        ("the team is fluent in Python and Django", {"team_python"}),
+        ("a full-stack JS shop building an API", {"team_js"}),
+    ],
+)
+def test_team_traits_need_words_of_knowing(fake_advisor: Advisor, question: str, traits: set[str]) -> None:
+    relevance = fake_advisor.engine.analyzer.analyse(question, None).relevance
+    assert {c for c in ("team_js", "team_python") if relevance[c] >= 0.35} == traits
+
+
+def test_a_choice_question_without_a_use_case_gets_an_overview(fake_advisor: Advisor) -> None:
+    answer = fake_advisor.ask("Which backend should we choose?")
+    assert answer.verdict == "depends"
+    assert {r.favors for r in answer.reasons} == {"node", "python"}
+    assert all(r.citations for r in answer.reasons)
+    assert "what you are building" in answer.summary

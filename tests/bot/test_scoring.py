@@ -79,3 +79,24 @@ def test_flip_names_the_smallest_change() -> None:
     flip = find_flip(r, relevance, group_claims(claims), outcome, {"node": "Node.js", "python": "Python"})
     assert outcome.verdict == "node"
     assert flip is not None and "knows Python" in flip.description and flip.verdict != "node"
+
+
+def test_both_needs_workloads_that_can_live_in_separate_services() -> None:
+    r = rules()
+    # team skills and development speed are not workloads: a team cannot be split between two services
+    claims = [claim(a, "node", "team_js") for a in "abc"] + [claim(a, "python", "dev_speed") for a in "bcd"]
+    outcome = decide(r, {"team_js": 1.0, "dev_speed": 1.0}, group_claims(claims))
+    assert outcome.verdict != "both"
+    assert not r.criterion("team_js").workload and r.criterion("realtime").workload
+
+
+def test_an_article_arguing_both_ways_is_a_disagreement_not_evidence() -> None:
+    r = rules()
+    claims = [claim("a", "node", "cpu_heavy", 1), claim("a", "python", "cpu_heavy", 2)]
+    result = score_criterion(r.criterion("cpu_heavy"), 1.0, 1.0, claims)
+    assert result.support == 0 and result.score == 0 and list(result.mixed_articles) == ["a"]
+    assert result.disputed
+    assert set(result.side_claims("node")) == set(result.side_claims("python")) == {"a"}
+    outcome = decide(r, {"cpu_heavy": 1.0}, group_claims(claims))
+    assert outcome.verdict == "depends"
+    assert [list(r.mixed_articles) for r in outcome.results] == [["a"]]
