@@ -509,7 +509,8 @@ def curation_report_text(report: AddReport, action: str) -> str:
     else:
         head = "✅ Nothing new to add"
     text = (
-        f"{head}: {report.passages_added} passages added. Index version `{escape(str(report.version))}` is live "
+        f"{head}: {report.passages_added} passage{'s' if report.passages_added != 1 else ''} added. "
+        f"Index version `{escape(str(report.version))}` is live "
         f"(took {report.seconds:.1f} s)."
     )
     warnings = [escape_clip(w, 300) for w in report.warnings[:5]]

@@ -247,10 +247,9 @@ def run_curation(*, ctx: AppContext, client: WebClient, user: str, what: str, ac
     """Add or rebuild in the background, switch the running advisor to the new index, and DM the admin a summary."""
     try:
         report = action()
-        ctx.advisor.reload_if_changed()
-        post(client, user, curation_report_text(report, "rebuild" if what == "rebuild" else "add"))
     except IngestError as error:
         post(client, user, f"❌ Couldn't {what}: {escape_clip(str(error), 1000)}")
+        return
     except Exception:
         log.exception("curation failed (user=%s, what=%s)", user, what)
         apologize(
@@ -258,3 +257,12 @@ def run_curation(*, ctx: AppContext, client: WebClient, user: str, what: str, ac
             user,
             text=f"❌ Something went wrong during the {what}; the current index is still live. It has been logged.",
         )
+        return
+    text = curation_report_text(report, "rebuild" if what == "rebuild" else "add")
+    try:
+        ctx.advisor.reload_if_changed()
+    except Exception:
+        # The new version is published either way; the reload watcher keeps trying, so say so rather than fail.
+        log.exception("switching to the new index failed (version=%s)", report.version)
+        text += "\n⚠️ This bot has not switched to it yet; it keeps trying, and a restart also picks it up."
+    post(client, user, text)

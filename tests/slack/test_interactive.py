@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from slack_fakes import ADMIN, USER, Running, block_text, blocks_of
 
 from bot.feedback import FeedbackStore
@@ -240,3 +241,15 @@ def test_a_forged_add_form_from_a_non_admin_is_refused(curation_bot: Running) ->
     [dm] = curation_bot.fake.wait_for("chat.postMessage")
     assert dm.args["channel"] == USER and "only stackpick's admins" in dm.args["text"]
     assert curation_bot.advisor.library_summary().version == before
+
+
+def test_a_failed_switch_after_a_rebuild_is_reported_not_hidden(
+    curation_bot: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> bool:
+        raise RuntimeError("cannot load")
+
+    monkeypatch.setattr(curation_bot.advisor, "reload_if_changed", broken)
+    curation_bot.slack.command("reindex", user=ADMIN)
+    [dm] = curation_bot.fake.wait_for("chat.postMessage", timeout=60)
+    assert dm.args["text"].startswith("✅ Rebuilt the index") and "⚠️ This bot has not switched" in dm.args["text"]
