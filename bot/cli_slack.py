@@ -17,11 +17,12 @@ EXIT_CREDENTIALS = 2
 CONSOLE_HINT = "To try stackpick without Slack, run `stackpick console` (or `make run`, which falls back to it)."
 
 
-def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def _setup_logging(settings: Settings, quiet: bool = False) -> None:
+    level = settings.log_level.upper()
+    if quiet and level != "DEBUG":
+        # In the console, library chatter (model and faiss loading) would interleave with the answers.
+        level = "WARNING"
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def _fail(lines: list[str], code: int = EXIT_CREDENTIALS) -> None:
@@ -35,10 +36,9 @@ def serve(
     http: bool = typer.Option(False, "--http", help="Serve HTTP (POST /slack/events) even if SLACK_APP_TOKEN is set."),
     port: int = typer.Option(3000, "--port", help="Port for HTTP mode."),
 ) -> None:
-    """Run the Slack bot.
+    """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP mode.
 
-    Socket Mode when SLACK_APP_TOKEN is set (no public URL needed), otherwise HTTP mode with
-    POST /slack/events and GET /healthz (200 once the index is loaded).
+    HTTP mode serves POST /slack/events and GET /healthz (200 once the index is loaded).
 
     Examples:
 
@@ -46,8 +46,9 @@ def serve(
 
         SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… stackpick serve --http --port 8080
 
-    Credentials come from the environment or .env; create the app from deploy/slack-manifest.yaml.
-    Missing or malformed credentials exit with code 2 and say where to find each one.
+    Create the Slack app from deploy/slack-manifest.yaml; credentials come from the environment or .env.
+
+    Missing or malformed credentials exit with code 2, saying where to find each one.
     """
     from bot.serve import CredentialsError, Mode, check_credentials, run_http, run_socket_mode
 
@@ -85,7 +86,7 @@ def console() -> None:
     from bot.console import run_console
 
     settings = Settings()
-    _setup_logging(settings)
+    _setup_logging(settings, quiet=True)
     try:
         advisor = Advisor.from_settings(settings)
     except Exception as error:
@@ -99,9 +100,9 @@ def feedback(
     json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     latest: int = typer.Option(10, "--latest", help="How many recent 👎 explanations to show."),
 ) -> None:
-    """Summarize the 👍/👎 feedback given in Slack.
+    """Summarize the 👍/👎 feedback given in Slack: totals, per verdict, and the latest explained 👎.
 
-    Totals, the split per verdict, and the latest explained downvotes, from STACKPICK_FEEDBACK_DB.
+    Reads the SQLite file at STACKPICK_FEEDBACK_DB.
 
     Examples:
 

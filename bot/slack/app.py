@@ -23,6 +23,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("stackpick.slack")
 
 
+class _TokenFromClientIsUsed(logging.Filter):
+    # Bolt also reads SLACK_BOT_TOKEN from the environment and then warns that it "will be unused" because we pass
+    # a client; that client carries the same token, so the warning would only mislead whoever reads the log.
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.App").addFilter(_TokenFromClientIsUsed())
+
+
 def build_app(
     settings: Settings,
     advisor: Advisor,
