@@ -25,7 +25,11 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
-index_app = typer.Typer(help="Build and manage the article index.", no_args_is_help=True)
+index_app = typer.Typer(
+    help="Build and manage the article index.\n\nExamples:\n\n  stackpick index build\n\n"
+    "  stackpick index add https://example.com/node-vs-python\n\n  stackpick index stats",
+    no_args_is_help=True,
+)
 app.add_typer(index_app, name="index")
 
 out = Console()

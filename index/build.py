@@ -108,6 +108,7 @@ def build_index(
         faiss_index=faiss_kind,
         files={},
         build_seconds=round(seconds, 3),
+        sequence=store.next_sequence(),
     )
     store.finalize(staging, manifest)
     store.set_current(version)

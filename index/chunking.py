@@ -96,7 +96,10 @@ def chunk_article(
         )
         if j >= len(units):
             break
-        # Step back `overlap` sentences so a thought cut at a boundary is whole in one of the two passages,
-        # but always advance at least one sentence.
-        i = max(i + 1, j - overlap)
+        # Step back `overlap` sentences so a thought cut at a boundary is whole in one of the two passages, but
+        # only when the overlap and the next sentence fit together: otherwise the next passage would hold the
+        # overlap alone and add nothing.
+        back = max(i + 1, j - overlap)
+        fits = back < j and counter.count(article.text[units[back].start : units[j].end]) <= target
+        i = back if fits else j
     return passages

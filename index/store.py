@@ -44,6 +44,7 @@ class Manifest(BaseModel):
     faiss_index: str
     files: dict[str, str]  # relative path -> sha256, to detect a corrupt or truncated file
     build_seconds: float = 0.0
+    sequence: int = 0  # publish order: names made in the same second do not sort by age
 
 
 def new_version_name(now: datetime | None = None) -> str:
@@ -103,11 +104,23 @@ class IndexStore:
     def version_dir(self, version: str) -> Path:
         return self.versions_dir / version
 
+    def _sequence(self, version: str) -> int:
+        try:
+            data = json.loads((self.version_dir(version) / MANIFEST).read_text(encoding="utf-8"))
+            return int(data.get("sequence", 0))
+        except (OSError, ValueError, TypeError, AttributeError):
+            return -1  # unreadable: oldest, so it is never picked as the latest
+
     def versions(self) -> list[str]:
-        """Published versions, oldest first."""
+        """Published versions, oldest first (in the order they were published)."""
         if not self.versions_dir.is_dir():
             return []
-        return sorted(p.name for p in self.versions_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        names = [p.name for p in self.versions_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        return sorted(names, key=lambda name: (self._sequence(name), name))
+
+    def next_sequence(self) -> int:
+        """The publish number for the next version."""
+        return max((self._sequence(v) for v in self.versions()), default=0) + 1
 
     def current_version(self) -> str | None:
         pointer = self.root / POINTER
@@ -167,7 +180,7 @@ class IndexStore:
         versions = self.versions()
         current = self.current_version()
         if to is None:
-            older = [v for v in versions if current is None or v < current]
+            older = versions[: versions.index(current)] if current in versions else versions[:-1]
             if not older:
                 raise IndexUnavailable("there is no earlier index version to roll back to")
             to = older[-1]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 # A sentence ends at . ! ? (optionally followed by a closing quote or bracket) when whitespace and an
 # uppercase letter, digit, bullet or opening quote follow. Lines and bullets also end sentences.
-_BOUNDARY = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+(?=[A-Z0-9“"'(•])""")
+_BOUNDARY = re.compile(r"""(?<=[.!?])(["'”’)\]]*)\s+(?=[A-Z0-9“"'(•])""")
 # "e.g. Django" or "vs. Python" must not end a sentence.
 _ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "approx.", "Mr.", "Dr.", "Inc.", "v.")
 _BULLET = re.compile(r"^[ \t]*(?:[•◦▪‣∙*\-–—]|\d{1,2}[.)])[ \t]+")
@@ -36,10 +36,10 @@ def _split_line(line: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _BOUNDARY.finditer(line):
-        candidate = line[start : match.start()].rstrip()
-        if candidate.endswith(_ABBREVIATIONS):
+        end = match.start() + len(match.group(1))  # a closing quote or bracket stays with its sentence
+        if line[start : match.start()].rstrip().endswith(_ABBREVIATIONS):
             continue
-        spans.append((start, match.start()))
+        spans.append((start, end))
         start = match.end()
     spans.append((start, len(line)))
     # A bullet glyph in the middle of a line ("• A • B") also starts a new sentence.
