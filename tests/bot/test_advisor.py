@@ -95,3 +95,25 @@ def test_library_summary_describes_the_served_index(fake_advisor: Advisor) -> No
     summary = fake_advisor.library_summary()
     assert len(summary.articles) == 5 and summary.passages == sum(a.passages for a in summary.articles)
     assert summary.version == fake_advisor.version
+
+
+def test_the_embedding_cache_is_usable_from_other_threads(fake_advisor: Advisor) -> None:
+    # Reloads run on a watcher thread, not the thread that created the advisor and its cache.
+    import threading
+
+    errors: list[BaseException] = []
+
+    def lookup() -> None:
+        try:
+            assert fake_advisor.cache is not None
+            fake_advisor.cache.get_many(fake_advisor.embedder.model_id, ["missing"])
+            fake_advisor._embed(["a text embedded on another thread"])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=lookup) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
