@@ -1,0 +1,140 @@
+"""Incremental builds: the embedding cache means a rebuild embeds only new or changed passages and claims."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.library import Librarian
+from index.cache import EmbeddingCache, embed_with_cache
+from index.chunking import chunk_article
+from index.embedding import HashingEmbedder
+from index.loaded import load_index
+from index.search import HybridSearcher
+from index.store import IndexStore
+from knowledge.claims import extract_claims
+from knowledge.corpus import Article, article_path, load_library, parse_article_file, write_article
+
+NEW_ARTICLE = Article(
+    id="zz-lighthouse-telemetry",
+    title="Lighthouse telemetry: Node.js or Python?",
+    text="\n\n".join(
+        [
+            "Our lighthouse telemetry project streams lamp and foghorn readings from two hundred coastal stations.",
+            "Node.js is the best option for the live harbour dashboard, because it keeps thousands of concurrent "
+            "websocket connections open with very little memory per keeper.",
+            "Python is the go-to choice for the tide forecasting models, since the oceanographers already use NumPy "
+            "and pandas for their data analysis.",
+            "Python is slower than Node.js when relaying the raw readings, so the relay stays in JavaScript.",
+            "The keepers review the forecasts every morning and adjust the foghorn schedule before the ferries leave.",
+        ]
+    ),
+)
+
+
+def texts_to_embed(article: Article, rules, counter) -> set[str]:  # type: ignore[no-untyped-def]
+    """What a build embeds for one article: its passages and the quotes of its claims."""
+    passages = {p.text for p in chunk_article(article, counter)}
+    quotes = {article.text[c.quote_start : c.quote_end] for c in extract_claims(article, rules)}
+    return passages | quotes
+
+
+@pytest.fixture
+def cache(tmp_path: Path):  # type: ignore[no-untyped-def]
+    opened = EmbeddingCache(tmp_path / "cache" / "embeddings.sqlite3")
+    yield opened
+    opened.close()
+
+
+def test_adding_an_article_embeds_only_its_passages_and_claims(build, cache, library_dir: Path, store: IndexStore,
+                                                               rules, token_counter) -> None:
+    first = HashingEmbedder()
+    report = build(embedder=first, cache=cache)
+    seeds = load_library(library_dir)
+    everything = set().union(*(texts_to_embed(a, rules, token_counter) for a in seeds))
+    assert first.texts_embedded == report.embedded == len(everything)
+
+    write_article(library_dir, NEW_ARTICLE)
+    second = HashingEmbedder()
+    report = build(embedder=second, cache=cache)
+    new_texts = texts_to_embed(NEW_ARTICLE, rules, token_counter)
+    new_passages = chunk_article(NEW_ARTICLE, token_counter)
+    new_claims = extract_claims(NEW_ARTICLE, rules)
+    assert len(new_passages) >= 1 and len(new_claims) >= 3
+    assert second.texts_embedded == report.embedded == len(new_texts)
+    assert second.texts_embedded <= len(new_passages) + len(new_claims)
+    assert report.added_articles == [NEW_ARTICLE.id] and report.removed_articles == []
+
+    hits = HybridSearcher(load_index(store), HashingEmbedder()).search("lighthouse foghorn telemetry", k=3)
+    assert hits[0].article_id == NEW_ARTICLE.id
+
+
+def test_an_unchanged_rebuild_embeds_nothing(build, cache) -> None:
+    build(cache=cache)
+    again = HashingEmbedder()
+    report = build(embedder=again, cache=cache)
+    assert again.calls == 0 and report.embedded == 0
+
+
+def test_editing_one_article_re_embeds_only_what_changed(build, cache, library_dir: Path, rules,
+                                                         token_counter) -> None:
+    build(cache=cache)
+    seed = load_library(library_dir)[4]
+    edited = seed.model_copy(update={"text": seed.text.replace("Making the Decision", "Making the Call")})
+    assert edited.text != seed.text
+    write_article(library_dir, edited)
+    embedder = HashingEmbedder()
+    build(embedder=embedder, cache=cache)
+    changed = texts_to_embed(edited, rules, token_counter) - texts_to_embed(seed, rules, token_counter)
+    assert 1 <= embedder.texts_embedded == len(changed) < len(chunk_article(seed, token_counter)) + 5
+
+
+def test_removing_an_article_embeds_nothing(build, cache, library_dir: Path) -> None:
+    build(cache=cache)
+    article_path(library_dir, "004-cd1a73b994173223").unlink()
+    embedder = HashingEmbedder()
+    report = build(embedder=embedder, cache=cache)
+    assert embedder.texts_embedded == 0
+    assert report.removed_articles == ["004-cd1a73b994173223"] and report.articles == 4
+
+
+def test_the_cache_is_keyed_by_model(build, cache, library_dir: Path, rules, token_counter) -> None:
+    build(embedder=HashingEmbedder(256), cache=cache)
+    other = HashingEmbedder(128)
+    build(embedder=other, cache=cache)
+    everything = set().union(*(texts_to_embed(a, rules, token_counter) for a in load_library(library_dir)))
+    assert other.texts_embedded == len(everything)
+
+
+def test_embed_with_cache_embeds_each_distinct_text_once(cache) -> None:
+    embedder = HashingEmbedder(32)
+    texts = ["alpha beta", "gamma", "alpha beta", "delta epsilon zeta"]
+    vectors, fresh = embed_with_cache(texts, embedder.embed, embedder.model_id, 32, cache, batch_size=2)
+    assert fresh == 3 and embedder.texts_embedded == 3
+    assert vectors.shape == (4, 32)
+    assert (vectors[0] == vectors[2]).all()
+    direct = HashingEmbedder(32).embed(texts)
+    assert abs(vectors - direct).max() < 1e-6
+    again, fresh = embed_with_cache(texts, embedder.embed, embedder.model_id, 32, cache)
+    assert fresh == 0 and embedder.texts_embedded == 3
+    assert (again == vectors).all()
+
+
+def test_librarian_add_embeds_only_the_new_article(settings, built_index, tmp_path: Path, rules, token_counter,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    counting = HashingEmbedder()
+    monkeypatch.setattr("bot.library.load_embedder", lambda spec: counting)
+    source = tmp_path / "lighthouse.md"
+    source.write_text(NEW_ARTICLE.to_markdown(), encoding="utf-8")
+    report = Librarian(settings).add([str(source)])
+    assert report.added == [NEW_ARTICLE.id]
+    stored = parse_article_file(article_path(settings.library_dir, NEW_ARTICLE.id))
+    assert stored.text == NEW_ARTICLE.text
+    assert counting.texts_embedded == len(texts_to_embed(stored, rules, token_counter))
+    assert report.build is not None and report.build.embedded == counting.texts_embedded
+    assert report.passages_added == len(chunk_article(stored, token_counter))
+    index = load_index(IndexStore(settings.index_dir))
+    assert index.version == report.version
+    hits = HybridSearcher(index, HashingEmbedder()).search("lighthouse foghorn telemetry", k=3)
+    assert hits[0].article_id == NEW_ARTICLE.id
