@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.claims import Claim, extract_claims
-from knowledge.corpus import Article, corpus_hash, load_library
+from knowledge.corpus import Article, LibraryError, corpus_hash, load_library
 from knowledge.rules import Rules
 
 from .cache import EmbeddingCache, embed_with_cache
@@ -58,12 +58,29 @@ def build_index(
     progress: ProgressHook | None = None,
 ) -> BuildReport:
     """Build and atomically publish a new version; the served version is untouched until the last step."""
+    with store.build_lock():
+        return _build(library_dir, store, embedder, counter, rules, cache, hnsw_threshold, keep_versions, progress)
+
+
+def _build(
+    library_dir: Path,
+    store: IndexStore,
+    embedder: Embedder,
+    counter: TokenCounter,
+    rules: Rules,
+    cache: EmbeddingCache | None,
+    hnsw_threshold: int,
+    keep_versions: int,
+    progress: ProgressHook | None,
+) -> BuildReport:
     started = time.perf_counter()
     note = progress or (lambda stage, done, total: None)
-    store.clean_stale_staging()
+    store.clean_stale_staging()  # safe: we hold the build lock, so no other build is writing
     previous = _previous_articles(store)
 
     articles = load_library(library_dir)
+    if not articles:
+        raise LibraryError(f"{library_dir}: the library has no articles; add one with `stackpick index add`")
     note("reading", len(articles), len(articles))
     passages: list[Passage] = []
     claims: list[Claim] = []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -130,6 +132,17 @@ class IndexStore:
             return None
         return name or None
 
+    @contextlib.contextmanager
+    def build_lock(self) -> Iterator[None]:
+        """One build at a time across processes; a second build waits. The OS drops the lock if a build dies."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".build.lock").open("a+") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
     def new_staging_dir(self, version: str) -> Path:
         """A private folder to build a version in; invisible to readers until published."""
         self.versions_dir.mkdir(parents=True, exist_ok=True)
@@ -138,7 +151,7 @@ class IndexStore:
         return staging
 
     def clean_stale_staging(self) -> int:
-        """Remove folders left by builds that were killed; returns how many."""
+        """Remove folders left by builds that were killed; returns how many. Call only under build_lock()."""
         removed = 0
         if self.versions_dir.is_dir():
             for path in self.versions_dir.iterdir():
