@@ -237,19 +237,19 @@ class Advisor:
         )
 
     def _answer(self, engine: Engine, display: str, analysis: Analysis, vector: np.ndarray,
-                overrides: dict[str, float] | None = None) -> Answer:
+                overrides: dict[str, float] | None = None, book: CitationBook | None = None) -> Answer:
         if not analysis.in_scope and not overrides:
             return self.out_of_scope(display)
         relevance = {**analysis.relevance, **(overrides or {})}
         outcome = decide(self.rules, relevance, engine.claims_by_criterion)
         t = self.rules.thresholds
         if not outcome.results:
-            return self._overview(engine, display, vector)
+            return self._overview(engine, display, vector, book)
         related = related_results(self.rules, outcome, engine.claims_by_criterion)
         return compose(display, outcome, engine.index.articles, self._rank(engine, vector), t.max_reasons,
-                       t.min_relevance, related)
+                       t.min_relevance, related, book)
 
-    def _overview(self, engine: Engine, display: str, vector: np.ndarray) -> Answer:
+    def _overview(self, engine: Engine, display: str, vector: np.ndarray, book: CitationBook | None = None) -> Answer:
         """A choice question that names no use case: where each side is strongest, and what to tell us."""
         t = self.rules.thresholds
         everything = {c.id: t.min_relevance for c in self.rules.criteria if not c.trait}
@@ -259,7 +259,7 @@ class Advisor:
         overview = replace(outcome, verdict="depends", confidence=0.0,
                            results=[r for pair in zip(node, python, strict=False) for r in pair])
         answer = compose(display, overview, engine.index.articles, self._rank(engine, vector), t.max_reasons,
-                         t.min_relevance)
+                         t.min_relevance, book=book)
         hint = "Say what you are building (real-time features, data or ML work, what the team knows) for a verdict."
         return answer.model_copy(update={"disagreements": [], "summary": answer.summary.split(":")[0]
                                          + ": no use case named. " + _strengths(overview) + " " + hint})
@@ -303,14 +303,12 @@ class Advisor:
 
     def _assessment(self, engine: Engine, display: str, analysis: Analysis, vector: np.ndarray,
                     overrides: dict[str, float] | None = None) -> Assessment:
-        answer = self._answer(engine, display, analysis, vector, overrides)
+        book = CitationBook(engine.index.articles)  # the scorecard's citations continue the answer's numbering
+        answer = self._answer(engine, display, analysis, vector, overrides, book)
         if answer.verdict == "out_of_scope":
             return Assessment(**answer.model_dump())
         relevance = {**analysis.relevance, **(overrides or {})}
         rank = self._rank(engine, vector)
-        book = CitationBook(engine.index.articles)
-        book.citations = list(answer.citations)
-        book._numbers = {(c.article, *_span(engine, c.article, c.quote)): c.id for c in answer.citations}
         rows = []
         for criterion in self.rules.criteria:
             result = score_criterion(criterion, relevance.get(criterion.id, 0.0), criterion.weight,
@@ -355,12 +353,6 @@ def _strengths(outcome: Outcome) -> str:
     node = [lower_label(r.criterion.label) for r in outcome.results if r.favors == "node"]
     python = [lower_label(r.criterion.label) for r in outcome.results if r.favors == "python"]
     return f"The articles favour Node.js for {' and '.join(node)}, Python for {' and '.join(python)}."
-
-
-def _span(engine: Engine, article_id: str, quote: str) -> tuple[int, int]:
-    text = engine.index.articles[article_id].text
-    start = text.find(quote)
-    return start, start + len(quote)
 
 
 def _verdict_name(verdict: str) -> str:

@@ -148,9 +148,10 @@ def compose(
     max_reasons: int,
     min_relevance: float,
     related: list[CriterionResult] | None = None,
+    book: CitationBook | None = None,
 ) -> Answer:
-    """The full answer for an in-scope question."""
-    book = CitationBook(articles)
+    """The full answer for an in-scope question; pass a `book` to keep numbering citations after it."""
+    book = book or CitationBook(articles)
     chosen = pick_reasons(outcome, max_reasons, related)
     reasons = [r for r in (reason_for(res, side, book, rank) for res, side in chosen) if r]
     disputed = sorted(
@@ -165,5 +166,5 @@ def compose(
         summary=summarize(outcome, chosen),
         reasons=reasons,
         disagreements=disagreements,
-        citations=book.citations,
+        citations=list(book.citations),
     )

@@ -117,3 +117,11 @@ def test_the_embedding_cache_is_usable_from_other_threads(fake_advisor: Advisor)
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+@pytest.mark.parametrize("description", ["A live chat service for a startup", "Which backend should we choose?"])
+def test_assessment_citation_numbers_are_unique_and_sequential(fake_advisor: Advisor, description: str) -> None:
+    assessment = fake_advisor.assess(description)
+    keys = [(c.article, c.quote) for c in assessment.citations]
+    assert len(keys) == len(set(keys))
+    assert_grounded(fake_advisor, assessment)
