@@ -19,8 +19,8 @@ from index.store import IndexStore, IndexUnavailable
 from knowledge.claims import Claim, extract_claims
 from knowledge.rules import Rules, load_rules
 
-from .answer import SIDE_LABELS, Answer, Assessment, CriterionScore
-from .compose import CitationBook, best_claims, compose, lower_label
+from .answer import SIDE_LABELS, VERDICT_NAMES, Answer, Assessment, CriterionScore, lower_label
+from .compose import CitationBook, best_claims, compose
 from .question import Analysis, QuestionAnalyzer, QuestionError, clean_question
 from .scoring import Outcome, decide, find_flip, group_claims, related_results, score_criterion
 from .settings import Settings
@@ -236,12 +236,17 @@ class Advisor:
                      f"Try {examples}"),
         )
 
+    def _decide(self, engine: Engine, analysis: Analysis,
+                overrides: dict[str, float] | None) -> tuple[dict[str, float], Outcome]:
+        relevance = {**analysis.relevance, **(overrides or {})}
+        return relevance, decide(self.rules, relevance, engine.claims_by_criterion)
+
     def _answer(self, engine: Engine, display: str, analysis: Analysis, vector: np.ndarray,
-                overrides: dict[str, float] | None = None, book: CitationBook | None = None) -> Answer:
+                overrides: dict[str, float] | None = None, book: CitationBook | None = None,
+                outcome: Outcome | None = None) -> Answer:
         if not analysis.in_scope and not overrides:
             return self.out_of_scope(display)
-        relevance = {**analysis.relevance, **(overrides or {})}
-        outcome = decide(self.rules, relevance, engine.claims_by_criterion)
+        outcome = outcome or self._decide(engine, analysis, overrides)[1]
         t = self.rules.thresholds
         if not outcome.results:
             return self._overview(engine, display, vector, book)
@@ -261,14 +266,14 @@ class Advisor:
         answer = compose(display, overview, engine.index.articles, self._rank(engine, vector), t.max_reasons,
                          t.min_relevance, book=book)
         hint = "Say what you are building (real-time features, data or ML work, what the team knows) for a verdict."
-        return answer.model_copy(update={"disagreements": [], "summary": answer.summary.split(":")[0]
-                                         + ": no use case named. " + _strengths(overview) + " " + hint})
+        summary = f"It depends: no use case named. {_strengths(overview)} {hint}"
+        return answer.model_copy(update={"disagreements": [], "summary": summary})
 
     def ask(self, question: str, context: Sequence[str] = ()) -> Answer:
         """Answer one question; `context` holds earlier questions of the same thread, oldest first."""
         engine = self._engine
         display, analysis, vector = self._analyse(engine, question)
-        earlier = [clean_question(c) for c in context if clean_question(c)]
+        earlier = [text for text in map(clean_question, context) if text]
         if not earlier:
             return self._answer(engine, display, analysis, vector)
         _, before_analysis, before_vector = self._analyse(engine, " ".join(earlier))
@@ -284,9 +289,9 @@ class Advisor:
                if before_analysis.relevance.get(c, 0.0) < self.rules.thresholds.min_relevance]
         added = f" (this follow-up adds: {', '.join(new[:3])})" if new else ""
         if after.verdict != before.verdict:
-            change = f"Changed from {_verdict_name(before.verdict)} to {_verdict_name(after.verdict)}{added}. "
+            change = f"Changed from {VERDICT_NAMES[before.verdict]} to {VERDICT_NAMES[after.verdict]}{added}. "
         else:
-            change = f"Still {_verdict_name(after.verdict)} with the thread's first question in mind{added}. "
+            change = f"Still {VERDICT_NAMES[after.verdict]} with the thread's first question in mind{added}. "
         return after.model_copy(update={"summary": change + after.summary})
 
     def assess(self, description: str) -> Assessment:
@@ -304,10 +309,10 @@ class Advisor:
     def _assessment(self, engine: Engine, display: str, analysis: Analysis, vector: np.ndarray,
                     overrides: dict[str, float] | None = None) -> Assessment:
         book = CitationBook(engine.index.articles)  # the scorecard's citations continue the answer's numbering
-        answer = self._answer(engine, display, analysis, vector, overrides, book)
+        relevance, outcome = self._decide(engine, analysis, overrides)
+        answer = self._answer(engine, display, analysis, vector, overrides, book, outcome)
         if answer.verdict == "out_of_scope":
             return Assessment(**answer.model_dump())
-        relevance = {**analysis.relevance, **(overrides or {})}
         rank = self._rank(engine, vector)
         rows = []
         for criterion in self.rules.criteria:
@@ -320,8 +325,7 @@ class Advisor:
                                        relevance=round(result.relevance, 2), favors=side,  # type: ignore[arg-type]
                                        score=round(result.score, 2), citations=cited))
         rows.sort(key=lambda r: (-r.relevance, -r.weight))
-        outcome = decide(self.rules, relevance, engine.claims_by_criterion)
-        flip = find_flip(self.rules, relevance, engine.claims_by_criterion, outcome, SIDE_LABELS)
+        flip = find_flip(self.rules, relevance, engine.claims_by_criterion, outcome)
         return Assessment(**{**answer.model_dump(), "citations": [c.model_dump() for c in book.citations]},
                           criteria=rows, flip=flip.description if flip else None)
 
@@ -353,11 +357,6 @@ def _strengths(outcome: Outcome) -> str:
     node = [lower_label(r.criterion.label) for r in outcome.results if r.favors == "node"]
     python = [lower_label(r.criterion.label) for r in outcome.results if r.favors == "python"]
     return f"The articles favour Node.js for {' and '.join(node)}, Python for {' and '.join(python)}."
-
-
-def _verdict_name(verdict: str) -> str:
-    return SIDE_LABELS.get(verdict, {"both": "both", "depends": "it depends", "out_of_scope": "out of scope"}
-                           .get(verdict, verdict))
 
 
 __all__ = ["Advisor", "ArticleInfo", "LibrarySummary", "ProjectTraits", "QuestionError"]

@@ -10,6 +10,13 @@ Side = Literal["node", "python"]
 Verdict = Literal["node", "python", "both", "depends", "out_of_scope"]
 
 SIDE_LABELS: dict[str, str] = {"node": "Node.js", "python": "Python"}
+VERDICT_NAMES: dict[str, str] = {**SIDE_LABELS, "both": "both (each where it fits)", "depends": "it depends",
+                                 "out_of_scope": "out of scope"}
+
+
+def lower_label(label: str) -> str:
+    """'Real-time and ...' -> 'real-time and ...', keeping acronyms such as 'AI' or 'I/O' intact."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 class Citation(BaseModel):

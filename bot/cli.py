@@ -36,10 +36,6 @@ out = Console()
 err = Console(stderr=True)
 
 
-class Failure(typer.Exit):
-    """A clear one-line error for people; exit code 1."""
-
-
 def fail(message: str, code: int = 1) -> typer.Exit:
     err.print(f"[bold red]Error:[/bold red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)

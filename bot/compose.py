@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from knowledge.claims import Claim
 from knowledge.corpus import Article
 
-from .answer import SIDE_LABELS, Answer, Citation, Disagreement, Reason
+from .answer import SIDE_LABELS, Answer, Citation, Disagreement, Reason, lower_label
 from .scoring import CriterionResult, Outcome
 
 ClaimRank = Callable[[Claim], float]  # higher is more relevant to the question
@@ -109,11 +109,6 @@ def pick_reasons(
     longer = node if len(node) > len(python) else python
     chosen += longer[len(chosen) // 2 :]
     return chosen[:max_reasons]
-
-
-def lower_label(label: str) -> str:
-    """'Real-time and ...' -> 'real-time and ...', keeping acronyms such as 'AI' or 'I/O' intact."""
-    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 def _labels(results: list[CriterionResult]) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from index.build import BuildReport, ProgressHook, build_index
 from index.cache import EmbeddingCache
-from index.embedding import load_embedder, tokenizer_dir
+from index.embedding import Embedder, load_embedder, tokenizer_dir
 from index.store import IndexStore
 from index.tokens import counter_for_model
 from knowledge.corpus import Article, article_path, load_library, write_article
@@ -41,19 +41,26 @@ class Librarian:
     def __init__(self, settings: Settings, progress: ProgressHook | None = None) -> None:
         self.settings = settings
         self.progress = progress
+        self._embedder: Embedder | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        # Kept for the librarian's life: a serving bot adding articles loads the model once, not per rebuild.
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings.embedding_model)
+        return self._embedder
 
     def _store(self) -> IndexStore:
         return IndexStore(self.settings.index_dir)
 
     def rebuild(self) -> AddReport:
         started = time.perf_counter()
-        embedder = load_embedder(self.settings.embedding_model)
         with _BUILD_LOCK:
             before = self._passage_count()
             cache = EmbeddingCache(self.settings.cache_dir / "embeddings.sqlite3")
             try:
                 report = build_index(
-                    self.settings.library_dir, self._store(), embedder,
+                    self.settings.library_dir, self._store(), self.embedder,
                     counter_for_model(tokenizer_dir(self.settings.embedding_model)),
                     load_rules(self.settings.rules_file), cache,
                     hnsw_threshold=self.settings.hnsw_threshold, keep_versions=self.settings.keep_versions,

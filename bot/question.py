@@ -6,6 +6,8 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -50,17 +52,23 @@ class Analysis:
 _WORD = re.compile(r"[a-z0-9]+")
 
 
+def stem_words(text: str) -> list[str]:
+    """Lowercase words of a text, stemmed (English Snowball)."""
+    return list(_stemmer().stemWords(_WORD.findall(text.lower())))
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
 class StemmedPhrases:
     """Matches phrases on stemmed words, so 'scale' finds 'scales' and 'real-time' finds 'real time'."""
 
     def __init__(self, phrases: list[str]) -> None:
-        import Stemmer
-
-        self._stem = Stemmer.Stemmer("english").stemWords
-        self.phrases = {tuple(self._stem(_WORD.findall(p.lower()))) for p in phrases if _WORD.search(p.lower())}
-
-    def stems(self, text: str) -> list[str]:
-        return list(self._stem(_WORD.findall(text.lower())))
+        self.phrases = {tuple(stem_words(p)) for p in phrases if _WORD.search(p.lower())}
 
     def search(self, stems: list[str]) -> bool:
         joined = " " + " ".join(stems) + " "
@@ -106,7 +114,7 @@ class QuestionAnalyzer:
         """Scope and relevance for an already cleaned and bounded question; `vector` is its embedding."""
         sides = {side for _, side in side_mentions(self.rules, text)}
         others = sorted({m.group(0) for m in self._others.finditer(text)}) if self._others else []
-        stems = self._keywords[self.rules.criteria[0].id].stems(text)
+        stems = stem_words(text)
         lexical = {c.id: self._lexical(c, text, stems) for c in self.rules.criteria}
         relevance = {c.id: round(max(lexical[c.id], self._semantic(c.id, vector)), 3) for c in self.rules.criteria}
         best = max(relevance.values(), default=0.0)

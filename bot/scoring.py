@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from knowledge.claims import Claim
 from knowledge.rules import Criterion, Rules
 
+from .answer import VERDICT_NAMES, lower_label
+
 SIGN = {"node": 1.0, "python": -1.0}
 
 
@@ -174,7 +176,6 @@ def find_flip(
     relevance: Mapping[str, float],
     claims_by_criterion: Mapping[str, list[Claim]],
     current: Outcome,
-    side_labels: Mapping[str, str],
 ) -> Flip | None:
     """Try project traits first (most actionable), then ever larger changes to one criterion's weight."""
     min_rel = rules.thresholds.min_relevance
@@ -182,7 +183,7 @@ def find_flip(
         if criterion.trait and relevance.get(criterion.id, 0.0) < min_rel:
             changed = decide(rules, {**relevance, criterion.id: 1.0}, claims_by_criterion)
             if changed.verdict != current.verdict:
-                return Flip(f"if {criterion.trait}, the verdict becomes {_label(changed.verdict, side_labels)}",
+                return Flip(f"if {criterion.trait}, the verdict becomes {VERDICT_NAMES[changed.verdict]}",
                             changed.verdict)
     for factor in (0.75, 1.5, 0.5, 2.0, 0.25, 3.0, 0.0, 5.0):
         for result in current.results:
@@ -192,17 +193,8 @@ def find_flip(
                 action = "dropping" if factor == 0 else "raising" if factor > 1 else "lowering"
                 detail = "" if factor == 0 else f" from {result.criterion.weight:g} to {weight:g}"
                 return Flip(
-                    f"{action} the weight of {_lower(result.criterion.label)}{detail} makes the verdict "
-                    f"{_label(changed.verdict, side_labels)}",
+                    f"{action} the weight of {lower_label(result.criterion.label)}{detail} makes the verdict "
+                    f"{VERDICT_NAMES[changed.verdict]}",
                     changed.verdict,
                 )
     return None
-
-
-def _label(verdict: str, side_labels: Mapping[str, str]) -> str:
-    others = {"both": "both (each where it fits)", "depends": "it depends"}
-    return side_labels.get(verdict, others.get(verdict, verdict))
-
-
-def _lower(label: str) -> str:
-    return label[:1].lower() + label[1:] if label[1:2].islower() else label

@@ -17,7 +17,7 @@ from knowledge.rules import Rules
 from .cache import EmbeddingCache, embed_with_cache
 from .chunking import Passage, chunk_article
 from .embedding import Embedder
-from .store import FORMAT_VERSION, EmbeddingInfo, IndexStore, Manifest, new_version_name, write_jsonl
+from .store import FORMAT_VERSION, EmbeddingInfo, IndexStore, Manifest, new_version_name, read_jsonl, write_jsonl
 from .tokens import TokenCounter
 from .vectors import build_bm25, build_faiss, save_bm25, save_faiss
 
@@ -150,8 +150,6 @@ def _previous_articles(store: IndexStore) -> set[str]:
         return set()
     path = store.version_dir(version) / "articles.jsonl"
     try:
-        from .store import read_jsonl
-
         return {str(row["id"]) for row in read_jsonl(path)}
     except (OSError, ValueError, KeyError):
         return set()

@@ -260,7 +260,8 @@ def extract_claims(article: Article, rules: Rules) -> list[Claim]:
         words = len(sentence.text.split())
         inherited: SideId | None = None
         sentence_subject: SideId | None = None
-        for start, end in _clauses(sentence, pats):
+        clauses = _clauses(sentence, pats)
+        for start, end in clauses:
             clause = text[start:end]
             concession = pats.concessive.match(pats.prefix.sub("", clause)) if pats.concessive else None
             if concession and ", " in clause:
@@ -280,7 +281,7 @@ def extract_claims(article: Article, rules: Rules) -> list[Claim]:
                 continue
             favors: SideId = subject if polarity > 0 else OTHER[subject]
             criteria = _criteria(clause, rules, pats, favors) or (
-                _criteria(sentence.text, rules, pats, favors) if len(_clauses(sentence, pats)) == 1 else ()
+                _criteria(sentence.text, rules, pats, favors) if len(clauses) == 1 else ()
             )
             if not criteria:
                 continue
@@ -304,7 +305,7 @@ def extract_claims(article: Article, rules: Rules) -> list[Claim]:
             )
         if sentence_subject is not None:
             ctx.previous_side = sentence_subject
-        ctx.line_subjects |= {side for _, side in side_mentions(rules, sentence.text)} or (
+        ctx.line_subjects |= sides_named or (
             {sentence_subject} if sentence_subject else set()
         )
     return claims

@@ -76,7 +76,7 @@ def test_flip_names_the_smallest_change() -> None:
     claims = [claim(a, "node", "realtime") for a in "ab"] + [claim(a, "python", "team_python") for a in "cde"]
     relevance = {"realtime": 1.0}
     outcome = decide(r, relevance, group_claims(claims))
-    flip = find_flip(r, relevance, group_claims(claims), outcome, {"node": "Node.js", "python": "Python"})
+    flip = find_flip(r, relevance, group_claims(claims), outcome)
     assert outcome.verdict == "node"
     assert flip is not None and "knows Python" in flip.description and flip.verdict != "node"
 
