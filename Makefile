@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run console index test unit lint bench eval clean
+.PHONY: install services run console index test unit lint bench eval clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,8 +35,28 @@ run: index
 console: index
 	$(BIN)/stackpick console
 
+# redis-server and PostgreSQL for the several-replicas tests. The fixtures (tests/services.py) start their own on
+# free ports, so this only makes sure the binaries exist: installed from Debian packages when missing and we can
+# (root with apt-get; `apt-get update` only if the first try fails), otherwise how to install them is printed and
+# those tests skip (under CI=true they fail instead).
+services:
+	@missing=""; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		|| missing="$$missing postgresql"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing$$missing from Debian packages (needed by the Redis/PostgreSQL tests)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q --no-install-recommends $$missing \
+			|| { apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; }; \
+	else \
+		echo "Missing$$missing: the Redis/PostgreSQL tests will be skipped (and fail under CI=true)."; \
+		echo "Install with: sudo apt-get install -y --no-install-recommends$$missing"; \
+	fi
+
 # The whole suite: unit tests (fake embedder) and integration tests (the real bundled model, the dev-set eval).
-test: install
+test: install services
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 unit: install
