@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# Real redis-server and PostgreSQL on free ports, for any test that asks (see tests/services.py for the API).
+from services import postgres_server, postgres_url, redis_factory, redis_server, redis_url  # noqa: F401
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SEED_ARTICLES = REPO_ROOT / "knowledge" / "articles"
 RULES_FILE = REPO_ROOT / "knowledge" / "rules.yaml"
