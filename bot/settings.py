@@ -33,6 +33,10 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "var" / "feedback.sqlite3", validation_alias="STACKPICK_FEEDBACK_DB"
     )
     log_level: str = Field(default="INFO", validation_alias="STACKPICK_LOG_LEVEL")
+    # Several replicas: Redis shares event de-duplication and index-publish notices; a database URL (SQLAlchemy,
+    # e.g. postgresql+psycopg://...) shares feedback. Secrets: URLs may carry passwords, so never log them whole.
+    redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
+    database_url: SecretStr | None = Field(default=None, validation_alias="STACKPICK_DATABASE_URL")
 
     @field_validator("admins", mode="before")
     @classmethod
@@ -41,6 +45,12 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip().startswith("["):
             return [part for part in value.replace(",", " ").split() if part]
         return value
+
+    @field_validator("redis_url", "database_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `REDIS_URL=` (as compose files and Helm values often leave it) means "not configured", not "connect to ''".
+        return None if isinstance(value, str) and not value.strip() else value
 
     def is_admin(self, user_id: str | None) -> bool:
         return bool(user_id) and user_id in self.admins

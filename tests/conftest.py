@@ -55,8 +55,8 @@ def isolated_environment(root: Path) -> tuple[IsolatedPaths, dict[str, str]]:
 
 
 def clean_process_env(variables: dict[str, str]) -> dict[str, str]:
-    """os.environ without any SLACK_* or STACKPICK_* variable, plus the given ones (for subprocesses)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STACKPICK_"))}
+    """os.environ without any SLACK_*, STACKPICK_* or REDIS_URL variable, plus the given ones (for subprocesses)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STACKPICK_", "REDIS_URL"))}
     env.update(variables)
     return env
 
@@ -65,7 +65,7 @@ def clean_process_env(variables: dict[str, str]) -> dict[str, str]:
 def isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[IsolatedPaths]:
     """Point every path setting at tmp folders and drop Slack credentials, so no test touches var/ or Slack."""
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "STACKPICK_")):
+        if name.startswith(("SLACK_", "STACKPICK_", "REDIS_URL")):
             monkeypatch.delenv(name)
     paths, variables = isolated_environment(tmp_path / "stackpick")
     for name, value in variables.items():
@@ -120,7 +120,7 @@ def _seed_build(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
     paths, variables = isolated_environment(tmp_path_factory.mktemp("seed-build"))
     with pytest.MonkeyPatch.context() as patch:
         for name in list(os.environ):
-            if name.startswith(("SLACK_", "STACKPICK_")):
+            if name.startswith(("SLACK_", "STACKPICK_", "REDIS_URL")):
                 patch.delenv(name)
         for name, value in variables.items():
             patch.setenv(name, value)
