@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from bot.feedback import FeedbackStore
 from bot.settings import Settings
 from bot.slack.context import AppContext, make_web_client
-from bot.slack.dedup import Deduplicator, MemoryDeduplicator
+from bot.slack.dedup import Deduplicator, make_deduplicator
 from bot.slack.listeners import register_all
 
 if TYPE_CHECKING:
@@ -65,7 +65,8 @@ def build_app(
         librarian=librarian,
         feedback=feedback or FeedbackStore(settings.feedback_db),
     )
-    seen = events_seen or MemoryDeduplicator()
+    # Shared through Redis when REDIS_URL is set, so a retry delivered to another replica is still answered once.
+    seen = events_seen or make_deduplicator(settings)
 
     @app.middleware
     def answer_each_event_once(body: dict[str, Any], next: Any) -> BoltResponse | None:
