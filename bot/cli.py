@@ -232,6 +232,9 @@ def index_rollback(
         version = store.rollback(to)
     except IndexUnavailable as exc:
         raise fail(str(exc)) from exc
+    from .shared import publish_index_version
+
+    publish_index_version(settings(), version)  # running bots switch now, not at their next poll
     out.print(f"Now serving index version {version}.", highlight=False)
 
 

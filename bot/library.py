@@ -18,6 +18,7 @@ from knowledge.ingest import Draft, IngestError, check_duplicates, read_source, 
 from knowledge.rules import load_rules
 
 from .settings import Settings
+from .shared import publish_index_version
 
 # One rebuild at a time in this process: a second admin's request waits instead of racing the first.
 _BUILD_LOCK = threading.Lock()
@@ -68,6 +69,8 @@ class Librarian:
                 )
             finally:
                 cache.close()
+        # Every replica switches now rather than at its next poll of the index folder (a no-op without REDIS_URL).
+        publish_index_version(self.settings, report.version)
         return AddReport(report.added_articles, max(0, report.passages - before), report.version,
                          time.perf_counter() - started, build=report)
 

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.settings import Settings
+from bot.shared import start_index_listener
 from bot.slack.context import make_web_client, retry_handlers
 
 if TYPE_CHECKING:
@@ -211,6 +212,7 @@ def load_into(runtime: Runtime, settings: Settings, stop: threading.Event | None
             continue
         runtime.serve(app, advisor)
         start_reload_watcher(advisor)
+        start_index_listener(settings, advisor)  # with REDIS_URL: switch as soon as any process publishes
         log.info("ready: serving index version %s", advisor.library_summary().version)
         return
 
@@ -264,6 +266,7 @@ def run_socket_mode(settings: Settings) -> None:
     warm_up(advisor)
     app = build_app(settings, advisor, Librarian(settings), client=client)
     start_reload_watcher(advisor)
+    start_index_listener(settings, advisor)  # with REDIS_URL: switch as soon as any process publishes
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
     connector = WebClient(base_url=client.base_url, retry_handlers=retry_handlers())
     log.info("connecting to Slack in Socket Mode; serving index version %s", advisor.library_summary().version)
