@@ -102,7 +102,7 @@ def feedback(
 ) -> None:
     """Summarize the 👍/👎 feedback given in Slack: totals, per verdict, and the latest explained 👎.
 
-    Reads the SQLite file at STACKPICK_FEEDBACK_DB.
+    Reads STACKPICK_DATABASE_URL when set, otherwise the SQLite file at STACKPICK_FEEDBACK_DB.
 
     Examples:
 
@@ -115,13 +115,14 @@ def feedback(
     from bot.feedback import FeedbackStore
 
     settings = Settings()
-    summary = FeedbackStore(settings.feedback_db).summary(latest=latest)
+    store = FeedbackStore.from_settings(settings)
+    summary = store.summary(latest=latest)
     if json_output:
         typer.echo(json.dumps(summary.model_dump(), ensure_ascii=False))
         return
     out = Console(highlight=False)
     if not summary.total:
-        out.print(f"No feedback yet ({settings.feedback_db}).", markup=False)
+        out.print(f"No feedback yet ({store.location}).", markup=False)
         return
     share = 100 * summary.up / summary.total
     out.print(f"{summary.total} votes: 👍 {summary.up} · 👎 {summary.down} ({share:.0f}% positive)", markup=False)

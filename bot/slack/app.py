@@ -63,7 +63,7 @@ def build_app(
         settings=settings,
         advisor=advisor,
         librarian=librarian,
-        feedback=feedback or FeedbackStore(settings.feedback_db),
+        feedback=feedback or FeedbackStore.from_settings(settings),
     )
     # Shared through Redis when REDIS_URL is set, so a retry delivered to another replica is still answered once.
     seen = events_seen or make_deduplicator(settings)
