@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 from rich.console import Console
 from rich.table import Table
 
-from index.build import build_index
-from index.embedding import load_embedder, tokenizer_dir
-from index.loaded import load_index
-from index.search import HybridSearcher
-from index.store import IndexStore
-from index.tokens import counter_for_model
-from knowledge.rules import load_rules
+from index.search import Hit
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = Path(__file__).with_name("retrieval_queries.yaml")
 MODES = ("dense", "bm25", "hybrid")
+
+
+class Searcher(Protocol):
+    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]: ...
 
 
 def fold(text: str) -> str:
@@ -34,7 +34,7 @@ def _matches(article_id: str, snippet_article: str) -> bool:
     return article_id.replace("-", "_") == snippet_article.replace("-", "_")
 
 
-def evaluate(searcher: HybridSearcher, queries: list[dict], k: int = 5) -> dict[str, dict[str, float]]:
+def evaluate(searcher: Searcher, queries: list[dict], k: int = 5) -> dict[str, dict[str, float]]:
     """Per mode: recall@k (share of a query's answering snippets inside the top k passages) and MRR."""
     results: dict[str, dict[str, float]] = {}
     for mode in MODES:
@@ -57,26 +57,54 @@ def evaluate(searcher: HybridSearcher, queries: list[dict], k: int = 5) -> dict[
     return results
 
 
+def _configure(tmp: Path, model: str, backend: str | None) -> None:
+    """Point stackpick's settings at the seed library and a throwaway index, as `stackpick index build` would."""
+    for name in [n for n in os.environ if n.startswith("STACKPICK_")]:
+        del os.environ[name]
+    os.environ.update({
+        "STACKPICK_LIBRARY_DIR": str(ROOT / "knowledge" / "articles"),
+        "STACKPICK_RULES": str(ROOT / "knowledge" / "rules.yaml"),
+        "STACKPICK_INDEX_DIR": str(tmp / "index"),
+        "STACKPICK_CACHE_DIR": str(tmp / "cache"),
+        "STACKPICK_FEEDBACK_DB": str(tmp / "feedback.sqlite3"),
+        "STACKPICK_EMBEDDING_MODEL": model,
+    })
+    if backend:
+        os.environ["STACKPICK_EMBEDDING_BACKEND"] = backend
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="bundled", help="embedding model spec (bundled, hash, or a folder)")
+    parser.add_argument("--backend", default=None,
+                        help="STACKPICK_EMBEDDING_BACKEND for the build and the queries (default: the product's)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "retrieval.json")
     args = parser.parse_args()
     queries = yaml.safe_load(QUERIES.read_text(encoding="utf-8"))
-    embedder = load_embedder(args.model)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     with tempfile.TemporaryDirectory() as tmp:
-        store = IndexStore(Path(tmp) / "index")
-        build_index(ROOT / "knowledge" / "articles", store, embedder, counter_for_model(tokenizer_dir(args.model)),
-                    load_rules(ROOT / "knowledge" / "rules.yaml"))
-        results = evaluate(HybridSearcher(load_index(store), embedder), queries)
-    table = Table(title=f"Retrieval on the seed library: {len(queries)} queries, model {embedder.model_id}")
+        _configure(Path(tmp), args.model, args.backend)
+        # The product's own build and query path (Librarian, Advisor), so every backend is measured as it serves.
+        from bot.advisor import Advisor
+        from bot.library import Librarian
+        from bot.settings import Settings
+
+        settings = Settings(_env_file=None)  # type: ignore[call-arg]
+        Librarian(settings).rebuild()
+        advisor = Advisor.from_settings(settings)
+        embedding = advisor.engine.index.manifest.embedding
+        results = evaluate(advisor, queries)
+    label = f"{embedding.model} ({embedding.backend})"
+    table = Table(title=f"Retrieval on the seed library: {len(queries)} queries, model {label}")
     for column in ("retriever", "recall@5", "MRR"):
         table.add_column(column)
     for mode in MODES:
         table.add_row(mode, f"{results[mode]['recall@5']:.3f}", f"{results[mode]['mrr']:.3f}")
     Console().print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"queries": len(queries), "model": embedder.model_id, "results": results}, indent=2))
+    args.out.write_text(json.dumps({"queries": len(queries), "model": embedding.model, "backend": embedding.backend,
+                                    "results": results}, indent=2))
 
 
 if __name__ == "__main__":

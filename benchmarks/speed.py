@@ -1,0 +1,505 @@
+"""Speed: stackpick beside a stock sentence-transformers + exact FAISS baseline, on the seed and synthetic libraries.
+
+Measures cold `stackpick ask`, warm answer latency, index build throughput, adding one article and the serving
+process's peak RSS; prints a table, writes JSON (benchmarks/results/speed-*.json) and, with --update-readme, the
+README's speed table. Libraries and indexes are kept under var/bench between runs.
+
+Examples:
+    python -m benchmarks.speed --quick                     seed library only, few runs: a smoke check
+    python -m benchmarks.speed                             seed, 1k and 10k articles, the product's default backend
+    python -m benchmarks.speed --sizes seed,1k --backend default,torch --quality
+    python -m benchmarks.speed --render benchmarks/results/speed-latest.json --update-readme
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from . import quality as quality_bench
+from .backends import DEFAULT, quality_backends, resolve
+from .report import Report, Row, markdown_table, print_report, update_readme, write_json
+from .synthetic import extra_article
+from .targets import apply_targets
+from .timing import CommandFailed, Summary, repeat, run, run_json
+from .workspace import RULES, SEEDS, IndexPaths, Library, Workspace, restore_after_add, size_label
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+README = ROOT / "README.md"
+DEV_QUESTIONS = ROOT / "tests" / "data" / "dev-questions.yaml"
+RETRIEVAL_QUERIES = ROOT / "benchmarks" / "retrieval_queries.yaml"
+COLD_QUESTION = "Node or Python for a real-time chat app?"
+THROUGHPUT_MAX_ARTICLES = 2000  # build throughput is measured on the seed and 1k libraries, not at 10k
+EMBEDDINGS_DB = "embeddings.sqlite3"
+
+
+@dataclass
+class Options:
+    sizes: list[str]
+    backends: list[str]
+    cold_runs: int
+    build_runs: int
+    add_runs: int
+    warm_repeat: int
+    model: str
+    baseline: bool
+    quality: bool
+    quick: bool
+
+    @property
+    def runs(self) -> int:
+        return self.cold_runs
+
+
+def load_questions() -> list[str]:
+    """The dev questions, then the retrieval benchmark's queries: varied wording, lengths and verdicts."""
+    import yaml
+
+    dev = yaml.safe_load(DEV_QUESTIONS.read_text(encoding="utf-8"))
+    queries = yaml.safe_load(RETRIEVAL_QUERIES.read_text(encoding="utf-8"))
+    return [case["q"] for case in dev] + [query["query"] for query in queries]
+
+
+def baseline_available() -> bool:
+    try:
+        metadata.version("sentence-transformers")
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    with contextlib.suppress(OSError):
+        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")), "")
+    packages: dict[str, str | None] = {}
+    for name in ("onnxruntime", "torch", "sentence-transformers", "faiss-cpu", "tokenizers", "bm25s"):
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            packages[name] = None
+    git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                         check=False).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                           text=True, check=False).stdout.strip()
+    return {"cpus": os.cpu_count(), "cpu_model": cpu, "platform": platform.platform(),
+            "python": platform.python_version(), "packages": packages,
+            "git": f"{git}{'-dirty' if dirty else ''}", "load_before": os.getloadavg()[0]}
+
+
+def _ms(summary: Summary) -> tuple[float, float]:
+    return summary.median, summary.p95
+
+
+class SpeedBenchmark:
+    """One run: every measurement for every library size and backend, into one Report."""
+
+    def __init__(self, options: Options, console: Console) -> None:
+        self.options = options
+        self.console = console
+        self.workspace = Workspace(model=options.model)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        self.stamp = stamp
+        self.report = Report(started_at=stamp)
+        self.scratch = self.workspace.root / "runs" / stamp
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        self.questions_file = self.scratch / "questions.json"
+        self.questions_file.write_text(json.dumps(load_questions()), encoding="utf-8")
+        self.baseline_index: dict[str, Path] = {}
+        self.labels: dict[tuple[str, str], str] = {}  # (library key, backend) -> label shown (the built backend)
+        self.baseline = options.baseline and baseline_available() and not options.model.startswith("hash")
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    def log(self, message: str) -> None:
+        self.console.log(message, highlight=False)
+
+    def note(self, message: str) -> None:
+        self.report.notes.append(message)
+        self.console.log(f"[yellow]{message}[/yellow]", highlight=False)
+
+    def python(self, *args: str) -> list[str]:
+        return [sys.executable, *args]
+
+    def stackpick(self, *args: str) -> list[str]:
+        return [self.workspace.command("stackpick"), *args]
+
+    def env(self, library: Library, paths: IndexPaths, backend: str) -> dict[str, str]:
+        return self.workspace.product_env(library, paths, backend)
+
+    def label(self, library: Library, backend: str) -> str:
+        return self.labels.get((library.key, backend), backend)
+
+    def remember_label(self, library: Library, backend: str, built_backend: str) -> None:
+        # 'default' is shown as what it built (onnx-int8, sentence-transformers...), so the table says which it was.
+        self.labels[(library.key, backend)] = built_backend if backend == DEFAULT else backend
+
+    def ensure_index(self, library: Library, backend: str, rebuild: bool = False) -> IndexPaths:
+        """The library's index for this backend, built now (embedding cache kept between runs) unless reusable."""
+        paths = self.workspace.index_paths(library, backend)
+        if rebuild:
+            self.workspace.forget(paths)
+        if not self.workspace.index_ready(library, paths, backend):
+            self.log(f"{library.label} · {backend} · building the index ({library.articles:,} articles; cached "
+                     "embeddings are reused, the first build of a big library takes minutes)")
+            seconds, _ = run(self.stackpick("index", "build"), self.env(library, paths, backend), cwd=self.scratch)
+            self.workspace.mark_built(library, paths, backend)
+            self.log(f"{library.label} · {backend} · index built in {seconds:.1f} s")
+            self.report.libraries.setdefault(library.label, {}).setdefault("index_build_s", {})[backend] = seconds
+        from index.store import IndexStore
+
+        manifest = IndexStore(paths.index_dir).read_manifest()
+        self.remember_label(library, backend, manifest.embedding.backend)
+        info = self.report.libraries.setdefault(library.label, {})
+        info.update({"articles": manifest.counts.get("articles"), "passages": manifest.counts.get("passages"),
+                     "claims": manifest.counts.get("claims"), "key": library.key, "folder": str(library.folder),
+                     "generator": asdict(library.params) if library.params else None})
+        info.setdefault("backends", {})[backend] = {"manifest_backend": manifest.embedding.backend,
+                                                    "model": manifest.embedding.model,
+                                                    "faiss_index": manifest.faiss_index}
+        return paths
+
+    def guarded(self, library: Library, backend: str, action: Any) -> Any:
+        """Run an action on the library's index; if the index turns out unusable (stale format), rebuild once."""
+        paths = self.ensure_index(library, backend)
+        try:
+            return action(paths)
+        except CommandFailed as error:
+            if "index build" not in str(error):
+                raise
+            self.note(f"{library.label} · {backend}: the kept index could not be served ({str(error)[-200:]}); "
+                      "rebuilt it")
+            return action(self.ensure_index(library, backend, rebuild=True))
+
+    # -- references ----------------------------------------------------------------------------------------
+
+    def references(self) -> None:
+        env = self.workspace.base_env()
+        runs = self.options.cold_runs
+        floor = repeat(self.python("-c", "pass"), env, runs)
+        self.report.rows.append(Row("python_floor_s", "python -c pass", "—", "—", "s",
+                                    statistics.median(floor), samples=floor))
+        self.log(f"python -c pass: {statistics.median(floor):.3f} s")
+        if baseline_available():
+            imports = repeat(self.python("-c", "import sentence_transformers"), env, runs)
+            self.report.rows.append(Row("import_st_s", "import sentence_transformers",
+                                        "—", "—", "s", statistics.median(imports), samples=imports))
+            self.log(f"import sentence_transformers: {statistics.median(imports):.2f} s")
+
+    # -- build throughput ----------------------------------------------------------------------------------
+
+    def _baseline_texts(self, index_folder: Path, out: Path) -> tuple[int, int]:
+        """Every distinct text the product embedded (passages, then claim quotes) and each passage's row."""
+        from index.store import read_jsonl
+
+        passages = [row["text"] for row in read_jsonl(index_folder / "passages.jsonl")]
+        texts: dict[str, int] = {}
+        rows = [texts.setdefault(text, len(texts)) for text in passages]
+        if (index_folder / "claims.jsonl").is_file() and (index_folder / "articles.jsonl").is_file():
+            articles = {row["id"]: row["text"] for row in read_jsonl(index_folder / "articles.jsonl")}
+            for claim in read_jsonl(index_folder / "claims.jsonl"):
+                texts.setdefault(articles[claim["article_id"]][claim["quote_start"] : claim["quote_end"]], len(texts))
+        out.write_text(json.dumps({"texts": list(texts), "passage_rows": rows}), encoding="utf-8")
+        return len(rows), len(texts)
+
+    def build_throughput(self, library: Library, backend: str, with_baseline: bool) -> None:
+        """`stackpick index build` on fresh index and cache folders, against the baseline on the same texts."""
+        from index.store import IndexStore
+
+        name = f"{library.label}-{backend}"
+        walls: list[float] = []
+        rates: list[float] = []
+        embedded: list[int] = []
+        first_build: float | None = None
+        encoder_cache: Path | None = None
+        passages = texts = 0
+        texts_file = self.scratch / f"texts-{library.label}.json"
+        run_number = 0
+        while len(walls) < self.options.build_runs:
+            paths = self.workspace.scratch_paths(f"build-{name}-{run_number}")
+            if encoder_cache is not None:  # an exported encoder from the first build, but no embeddings
+                shutil.copytree(encoder_cache, paths.cache_dir)
+            wall, stdout = run(self.stackpick("index", "build"), self.env(library, paths, backend), cwd=self.scratch)
+            manifest = IndexStore(paths.index_dir).read_manifest()
+            self.remember_label(library, backend, manifest.embedding.backend)
+            folder = IndexStore(paths.index_dir).version_dir(manifest.version)
+            if run_number == 0:
+                passages, texts = self._baseline_texts(folder, texts_file)
+                leftovers = [p for p in paths.cache_dir.iterdir() if not p.name.startswith(EMBEDDINGS_DB)]
+                if leftovers:  # the build exported an encoder into the cache: later runs start from it
+                    first_build = wall
+                    encoder_cache = self.scratch / f"encoder-cache-{name}"
+                    shutil.copytree(paths.cache_dir, encoder_cache,
+                                    ignore=shutil.ignore_patterns(f"{EMBEDDINGS_DB}*"))
+            if run_number > 0 or encoder_cache is None:
+                walls.append(wall)
+                rates.append(passages / wall)
+                match = re.search(r"embedded (\d+) new texts", stdout)
+                if match:
+                    embedded.append(int(match.group(1)))
+            self.workspace.discard(paths)
+            self.log(f"{library.label} · {backend} · build run {run_number}: {wall:.1f} s "
+                     f"({passages / wall:.1f} passages/s)")
+            run_number += 1
+        extra: dict[str, Any] = {"passages": passages, "texts": texts, "product_wall_s": walls,
+                                 "embedded_texts": embedded}
+        baseline_rates: list[float] = []
+        if with_baseline:
+            out = self.scratch / f"baseline-{library.label}.faiss"
+            baseline_walls: list[float] = []
+            encode_rates: list[float] = []
+            for n in range(self.options.build_runs):
+                wall, result = run_json(self.python("-m", "benchmarks.baseline", "build", str(texts_file), str(out)),
+                                        self.workspace.base_env(), cwd=self.scratch)
+                baseline_walls.append(wall)
+                baseline_rates.append(passages / wall)
+                encode_rates.append(result["texts"] / result["encode_s"])
+                self.log(f"{library.label} · baseline build run {n}: {wall:.1f} s ({passages / wall:.1f} passages/s)")
+            self.baseline_index[library.label] = out
+            extra.update({"baseline_wall_s": baseline_walls, "baseline_encode_texts_per_s": encode_rates})
+        self.report.rows.append(Row(
+            "build_passages_per_s", "build throughput", library.label,
+            self.label(library, backend), "/s", statistics.median(rates),
+            statistics.median(baseline_rates) if baseline_rates else None, rates, baseline_rates,
+            note=f"{passages} passages, {texts} distinct texts embedded", extra=extra))
+        if first_build is not None:
+            self.report.rows.append(Row(
+                "build_first_s", "first build", library.label,
+                self.label(library, backend), "s", first_build,
+                statistics.median(extra["baseline_wall_s"]) if with_baseline else None, [first_build],
+                extra.get("baseline_wall_s", [])))
+
+    # -- cold ask ------------------------------------------------------------------------------------------
+
+    def cold_ask(self, library: Library, backend: str, with_baseline: bool) -> None:
+        runs = self.options.cold_runs
+
+        def measure(paths: IndexPaths) -> list[float]:
+            return repeat(self.stackpick("ask", COLD_QUESTION), self.env(library, paths, backend), runs,
+                          cwd=self.scratch)
+
+        samples = self.guarded(library, backend, measure)
+        baseline: list[float] = []
+        if with_baseline and library.label in self.baseline_index:
+            baseline = repeat(self.python("-m", "benchmarks.baseline", "cold", str(self.baseline_index[library.label]),
+                                          COLD_QUESTION), self.workspace.base_env(), runs, cwd=self.scratch)
+        self.report.rows.append(Row(
+            "cold_ask_s", "cold ask", library.label,
+            self.label(library, backend), "s", statistics.median(samples),
+            statistics.median(baseline) if baseline else None, samples, baseline,
+            note="baseline: import sentence-transformers, load the model, encode, search" if baseline else ""))
+        self.log(f"{library.label} · {backend} · cold ask: median {statistics.median(samples):.2f} s"
+                 + (f" (baseline {statistics.median(baseline):.2f} s)" if baseline else ""))
+
+    # -- warm answers and memory ---------------------------------------------------------------------------
+
+    def _baseline_index_for(self, library: Library, paths: IndexPaths) -> Path:
+        if library.label not in self.baseline_index:
+            from index.store import IndexStore
+
+            from .baseline import proxy_index
+
+            store = IndexStore(paths.index_dir)
+            out = self.scratch / f"baseline-proxy-{library.label}.faiss"
+            proxy_index(store.version_dir(store.read_manifest().version) / "passages.faiss", out)
+            self.baseline_index[library.label] = out
+            self.note(f"{library.label}: the baseline's warm and cold queries search an IndexFlatIP of the product's "
+                      "passage vectors (same count and dimension; the baseline did not embed this library)")
+        return self.baseline_index[library.label]
+
+    def warm(self, library: Library, backend: str, with_baseline: bool) -> None:
+        repeat_n = self.options.warm_repeat
+        command = self.python("-m", "benchmarks.serving", str(self.questions_file), "--repeat", str(repeat_n))
+        _, result = run_json(command, self.env(library, self.ensure_index(library, backend), backend),
+                             cwd=self.scratch)
+        latencies = result["latencies_ms"]
+        summary = Summary.of(latencies)
+        base: dict[str, Any] = {}
+        base_summary = Summary.of([])
+        if with_baseline:
+            index_file = self._baseline_index_for(library, self.ensure_index(library, backend))
+            _, base = run_json(self.python("-m", "benchmarks.baseline", "warm", str(index_file),
+                                           str(self.questions_file), "--repeat", str(repeat_n)),
+                               self.workspace.base_env(), cwd=self.scratch)
+            base_summary = Summary.of(base["latencies_ms"])
+        label = self.label(library, backend)
+        answers = f"{summary.n} answers in one process after 2 warm-up questions"
+        self.report.rows += [
+            Row("warm_p50_ms", "warm p50", library.label, label, "ms",
+                summary.median, base_summary.median if base else None, note=answers),
+            Row("warm_p95_ms", "warm p95", library.label, label, "ms", summary.p95,
+                base_summary.p95 if base else None, latencies, base.get("latencies_ms", []), note=answers),
+            Row("serve_peak_rss_mb", "serving peak RSS",
+                library.label, label, "MB", result["peak_rss_mb"], base.get("peak_rss_mb"),
+                note="torch imported on the query path" if result.get("torch_imported") else "no torch imported",
+                extra={"vm_hwm_mb": result.get("vm_hwm_mb"), "torch_imported": result.get("torch_imported"),
+                       "sentence_transformers_imported": result.get("sentence_transformers_imported")}),
+            Row("serve_ready_s", "serving ready", library.label,
+                label, "s", result["load_s"], base.get("load_s"), [result["load_s"]],
+                [base["load_s"]] if base else []),
+        ]
+        self.log(f"{library.label} · {backend} · warm p50 {summary.median:.1f} ms, p95 {summary.p95:.1f} ms, "
+                 f"peak RSS {result['peak_rss_mb']:.0f} MB, torch imported: {result.get('torch_imported')}")
+
+    # -- adding one article --------------------------------------------------------------------------------
+
+    def add_one(self, library: Library, backend: str) -> None:
+        from index.store import IndexStore
+        from knowledge.corpus import write_article
+
+        paths = self.ensure_index(library, backend)
+        store = IndexStore(paths.index_dir)
+        folder = self.scratch / "add"
+        params = library.params or _seed_params(library)
+        samples: list[float] = []
+        for n in range(self.options.add_runs):
+            # A salt unique to this run makes the article (and its passages) new to the embedding cache.
+            article = extra_article(SEEDS, RULES, params, salt=f"{self.stamp}-{backend}-{n}")
+            path = write_article(folder, article)
+            versions, current = store.versions(), store.current_version()
+            assert current is not None
+            try:
+                wall, _ = run(self.stackpick("index", "add", str(path), "--force"), self.env(library, paths, backend),
+                              cwd=self.scratch)
+            finally:
+                changed_in_place = store.current_version() == current
+                restore_after_add(library, paths, article.id, versions, current, self.note)
+                if changed_in_place:  # an add that rewrote the served version: rebuild before the next use
+                    self.workspace.forget(paths)
+                    paths = self.ensure_index(library, backend)
+            samples.append(wall)
+            self.log(f"{library.label} · {backend} · add one article run {n}: {wall:.2f} s")
+        self.report.rows.append(Row(
+            "add_one_s", "add one article", library.label,
+            self.label(library, backend), "s", statistics.median(samples), samples=samples))
+
+    # -- the run -------------------------------------------------------------------------------------------
+
+    def run(self) -> Report:
+        options = self.options
+        self.report.machine = machine()
+        self.report.options = {**asdict(options), "runs": options.cold_runs}
+        if not self.baseline:
+            self.note("baseline not measured (--no-baseline, a hash model, or sentence-transformers missing)")
+        self.references()
+        for size in options.sizes:
+            started = time.perf_counter()
+            library = self.workspace.library(size)
+            self.log(f"{library.label}: {library.articles:,} articles in {library.folder} "
+                     f"(ready in {time.perf_counter() - started:.1f} s)")
+            for n, backend in enumerate(options.backends):
+                with_baseline = self.baseline and n == 0
+                count = size_label(size)
+                if count is None or count <= THROUGHPUT_MAX_ARTICLES:
+                    self.build_throughput(library, backend, with_baseline)
+                self.cold_ask(library, backend, with_baseline and library.label == "seed")
+                self.warm(library, backend, with_baseline)
+                self.add_one(library, backend)
+        if options.quality:
+            backends, warnings = quality_backends()
+            for warning in warnings:
+                self.note(warning)
+            seed = self.workspace.library("seed")
+            self.log(f"quality: retrieval benchmark and dev-set eval for {', '.join(backends)}")
+            self.report.quality = quality_bench.measure(self.workspace, seed, backends, self.ensure_index,
+                                                        self.scratch)
+        self.report.machine["load_after"] = os.getloadavg()[0]
+        self.report.finished_at = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        if self.report.machine["load_before"] > (os.cpu_count() or 1) * 0.5:
+            self.note(f"the machine was busy (load average {self.report.machine['load_before']:.1f} at the start): "
+                      "timings are noisy; rerun on a quiet machine for the README")
+        apply_targets(self.report)
+        shutil.rmtree(self.workspace.root / "scratch", ignore_errors=True)
+        return self.report
+
+
+def _seed_params(library: Library) -> Any:
+    from .synthetic import GeneratorParams
+
+    return GeneratorParams(articles=library.articles)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="seed,1k,10k",
+                        help="libraries to measure: seed and/or article counts such as 1k, 10k, 200 (default: all)")
+    parser.add_argument("--runs", type=int, default=None,
+                        help="runs per measurement (default: 5 for cold starts, 3 for builds and adds)")
+    parser.add_argument("--quick", action="store_true", help="seed library only, few runs: a smoke check")
+    parser.add_argument("--backend", default=DEFAULT,
+                        help="comma-separated STACKPICK_EMBEDDING_BACKEND values to compare, e.g. default,torch")
+    parser.add_argument("--warm-repeat", type=int, default=None, help="passes over the questions (default 3)")
+    parser.add_argument("--model", default="bundled", help="STACKPICK_EMBEDDING_MODEL (hash: harness check only)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the sentence-transformers baseline")
+    parser.add_argument("--quality", action="store_true",
+                        help="also run the retrieval benchmark and the dev-set eval on the default and torch paths")
+    parser.add_argument("--json", type=Path, default=None, help="also write the JSON report here")
+    parser.add_argument("--update-readme", action="store_true", help="rewrite the README's speed table")
+    parser.add_argument("--render", type=Path, default=None,
+                        help="measure nothing: print (and with --update-readme publish) a saved JSON report")
+    return parser.parse_args(argv)
+
+
+def options_from(args: argparse.Namespace, console: Console) -> Options:
+    sizes = ["seed"] if args.quick else [s.strip() for s in args.sizes.split(",") if s.strip()]
+    for size in sizes:
+        size_label(size)  # fail early on a bad size
+    backends, warnings = resolve([b.strip() for b in args.backend.split(",") if b.strip()])
+    for warning in warnings:
+        console.log(f"[yellow]{warning}[/yellow]", highlight=False)
+    quick = bool(args.quick)
+    return Options(
+        sizes=sizes,
+        backends=backends,
+        cold_runs=args.runs or (3 if quick else 5),
+        build_runs=args.runs or (1 if quick else 3),
+        add_runs=args.runs or (1 if quick else 3),
+        warm_repeat=args.warm_repeat or (1 if quick else 3),
+        model=args.model,
+        baseline=not args.no_baseline,
+        quality=bool(args.quality),
+        quick=quick,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    err = Console(stderr=True)
+    if args.render:
+        report = Report.from_json(json.loads(args.render.read_text(encoding="utf-8")))
+        apply_targets(report)
+    else:
+        report = SpeedBenchmark(options_from(args, err), err).run()
+        paths = [RESULTS / f"speed-{report.started_at}.json", RESULTS / "speed-latest.json"]
+        if args.json:
+            paths.append(args.json)
+        write_json(report, paths)
+        err.log(f"wrote {', '.join(str(p) for p in paths)}")
+    print_report(report, Console(width=max(120, shutil.get_terminal_size((160, 24)).columns)))
+    if args.update_readme:
+        if update_readme(README, markdown_table(report)):
+            err.log(f"updated the speed table in {README}")
+        else:
+            err.log(f"[red]{README} has no <!-- speed:start --> / <!-- speed:end --> markers: not updated[/red]")
+
+
+if __name__ == "__main__":
+    main()
