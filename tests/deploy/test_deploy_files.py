@@ -259,9 +259,11 @@ def test_shared_index_variant_builds_into_a_shared_volume() -> None:
     [build] = job["spec"]["template"]["spec"]["containers"]
     assert "stackpick index build" in build["command"][-1]
     assert build["image"] == "stackpick-build" and "stackpick-build" in k.images
-    env = {e["name"]: e["value"] for e in build["env"]}
-    assert env["STACKPICK_INDEX_DIR"] == k.config_literals["STACKPICK_INDEX_DIR"] == "/shared/index"
-    assert env["STACKPICK_LIBRARY_DIR"] == k.config_literals["STACKPICK_LIBRARY_DIR"] == "/shared/library"
+    # The Job reads the replicas' settings, so it builds exactly where they serve from.
+    assert build["envFrom"] == [{"configMapRef": {"name": "stackpick-config"}}]
+    assert k.config_literals["STACKPICK_INDEX_DIR"] == "/shared/index"
+    assert k.config_literals["STACKPICK_LIBRARY_DIR"] == "/shared/library"
+    assert not {e["name"] for e in build["env"]} & {"STACKPICK_INDEX_DIR", "STACKPICK_LIBRARY_DIR"}
     [patch] = [d for _, d in k.patches]
     [init] = patch["spec"]["template"]["spec"]["initContainers"]
     assert "/shared/index/CURRENT" in init["command"][-1]
@@ -280,8 +282,9 @@ def test_kustomize_renders_with_full_image_references(folder: Path) -> None:
             assert re.fullmatch(r"[\w.\-/]+:[\w.\-]+", container["image"]), f"{where}: {container['image']}"
             assert not container["image"].endswith(":latest")
     [config] = by_kind(docs, "ConfigMap")
-    [deployment] = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "stackpick"]
-    for container in containers(deployment["spec"]["template"]["spec"]):
+    readers = [c for _, pod in pod_specs(docs) for c in containers(pod) if "envFrom" in c]
+    assert len(readers) >= 2
+    for container in readers:
         # The generated name (with its content hash) is what the pods read, so a changed setting rolls them.
         assert container["envFrom"] == [{"configMapRef": {"name": config["metadata"]["name"]}}]
 
