@@ -15,7 +15,7 @@ from knowledge.corpus import Article, corpus_hash, load_library, write_article
 from knowledge.rules import Criterion, load_rules
 from knowledge.sentences import split_sentences
 
-GENERATOR_VERSION = 1  # bump when the output of the generator changes, so cached libraries are rebuilt
+GENERATOR_VERSION = 2  # bump when the output of the generator changes, so cached libraries are rebuilt
 COMPLETE = ".complete.json"
 MIN_WORDS = 90  # `stackpick index add` refuses articles under 80 words
 SYNTHETIC_NOTE = "synthetic benchmark text"
@@ -45,9 +45,16 @@ class SentencePool:
     topics: tuple[Criterion, ...]
 
 
+_ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*$")
+_ABBREVIATION_END = ("etc.", "e.g.", "i.e.", "vs.", "approx.", "v.")
+
+
 def _usable(text: str) -> bool:
+    # Whole sentences only, ending where the splitter ends them, so the generated text splits back into exactly
+    # the sentences it was made of ("...like:" or "... etc." would run into the next one).
     words = len(text.split())
-    return 5 <= words <= 60 and not text.startswith("http")
+    return (5 <= words <= 60 and not text.startswith("http") and bool(_ENDS_SENTENCE.search(text))
+            and not text.endswith(_ABBREVIATION_END))
 
 
 def build_pool(seeds: Sequence[Article], topics: Sequence[Criterion]) -> SentencePool:
