@@ -70,8 +70,13 @@ eval: index
 	$(BIN)/stackpick eval tests/data/dev-questions.yaml --min-verdict 0.93 --min-grounding 1 --min-support 0.9 \
 		--min-refusals 1 --min-disagreements 1
 
+# Retrieval quality, then speed against the stock sentence-transformers baseline on the seed, 1k and 10k libraries
+# (the first run generates and indexes the synthetic libraries under var/bench: allow about half an hour).
+# BENCH_ARGS passes options: make bench BENCH_ARGS="--quick", or "--backend default,torch --quality --update-readme".
+BENCH_ARGS ?=
 bench: install
 	$(BIN)/python -m benchmarks.retrieval
+	$(BIN)/python -m benchmarks.speed $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
