@@ -350,7 +350,7 @@ def test_torch_is_installed_only_in_the_build_stage_from_the_cpu_index() -> None
     assert any("stackpick index build" in run for run in build.args("RUN"))
     for stage in later:
         for install in pip_installs(stage):
-            words = set(re.split(r"[\s\[\]\"'=]+", install))
+            words = set(re.split(r"[\s\[\],\"'=]+", install))
             assert not words & (BUILD_ONLY | {"build"}), f"{stage.name} installs build-only packages: {install}"
             assert "-c /tmp/constraints.txt" in install and "--only-binary=:all:" in install
 
