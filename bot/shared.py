@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 if TYPE_CHECKING:
@@ -20,8 +23,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("stackpick.shared")
 
 INDEX_CHANNEL = "stackpick:index"
-# Short: a Redis that stops answering must not hold up an ack (Slack wants one within 3 s).
-TIMEOUT_SECONDS = 0.5
+# Short, because a Redis that stops answering must not hold up an ack (Slack wants one within 3 s); not shorter,
+# because on a busy host a spurious timeout sends an event to the per-process fallback, where a retry delivered
+# to another replica would be answered twice.
+TIMEOUT_SECONDS = 1.0
 
 
 def redis_location(url: str) -> str:
@@ -36,13 +41,13 @@ def redis_location(url: str) -> str:
 
 
 def connect(url: str, timeout: float = TIMEOUT_SECONDS) -> redis.Redis:
-    """A client that fails fast: one immediate retry (a pooled connection may be stale after a Redis restart),
-    no backoff, so an outage costs one short timeout and the caller's fallback takes over."""
+    """A client that fails fast: one immediate retry on a dropped connection (a pooled one is stale after a Redis
+    restart), none after a timeout, so an outage costs at most one timeout and the caller's fallback takes over."""
     return redis.Redis.from_url(
         url,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
-        retry=Retry(NoBackoff(), 1),
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
         health_check_interval=30,
     )
 
@@ -91,21 +96,22 @@ class IndexNoticeListener(threading.Thread):
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
         self.stopped = threading.Event()
-        self.subscribed = threading.Event()  # set while subscribed: lets tests and callers wait for readiness
+        self.subscribed = threading.Event()  # set while subscribed and caught up: callers can wait for it
 
     def run(self) -> None:
         backoff = self.min_backoff
         outage = False
         while not self.stopped.is_set():
             client = connect(self.url)
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            pubsub = client.pubsub()
             try:
                 pubsub.subscribe(self.channel)
-                self.subscribed.set()
+                self._confirmed(pubsub)
                 if outage:
                     log.warning("Redis at %s is back: listening for index notices again", redis_location(self.url))
                 outage, backoff = False, self.min_backoff
-                self._deliver(None)
+                self._deliver(None)  # notices published meanwhile wait in the subscription: none is lost
+                self.subscribed.set()
                 while not self.stopped.is_set():
                     message = pubsub.get_message(timeout=1.0)
                     if message and message.get("type") == "message":
@@ -123,6 +129,15 @@ class IndexNoticeListener(threading.Thread):
                 self.subscribed.clear()
                 pubsub.close()
                 client.close()
+
+    def _confirmed(self, pubsub: redis.client.PubSub) -> None:
+        # Only once Redis confirms the subscription is every later notice sure to arrive.
+        deadline = time.monotonic() + 5 * TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            message = pubsub.get_message(timeout=TIMEOUT_SECONDS)
+            if message and message.get("type") == "subscribe":
+                return
+        raise RedisTimeoutError(f"no confirmation of the subscription to {self.channel}")
 
     def _deliver(self, version: str | None) -> None:
         try:
