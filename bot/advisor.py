@@ -12,10 +12,11 @@ import numpy as np
 from pydantic import BaseModel
 
 from index.cache import EmbeddingCache, embed_with_cache
-from index.embedding import Embedder, load_embedder
+from index.embedding import Embedder, bind_embedder, embedding_key, query_embedder
+from index.encoder import EncoderMissing
 from index.loaded import LoadedIndex, check_model, load_index
 from index.search import HybridSearcher
-from index.store import IndexStore, IndexUnavailable
+from index.store import FIX, IndexStore, IndexUnavailable
 from knowledge.claims import Claim, extract_claims
 from knowledge.rules import Rules, load_rules
 
@@ -100,6 +101,7 @@ class Engine:
     """One loaded index version and everything derived from it; replaced whole on reload."""
 
     index: LoadedIndex
+    embedder: Embedder  # the encoder of this version (ONNX backends carry their own)
     searcher: HybridSearcher
     claims: list[Claim]
     claim_vectors: np.ndarray
@@ -130,32 +132,43 @@ class Advisor:
     @classmethod
     def from_settings(cls, settings: Settings, fallback: bool = False) -> Advisor:
         cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite3")
-        return cls(IndexStore(settings.index_dir), load_embedder(settings.embedding_model),
-                   load_rules(settings.rules_file), cache, fallback)
+        embedder = query_embedder(settings.embedding_model, settings.embedding_backend)
+        return cls(IndexStore(settings.index_dir), embedder, load_rules(settings.rules_file), cache, fallback)
 
     # -- loading ---------------------------------------------------------------------------------------------
 
-    def _embed(self, texts: Sequence[str]) -> np.ndarray:
-        vectors, _ = embed_with_cache(list(texts), self.embedder.embed, self.embedder.model_id,
-                                      self.embedder.dimension, self.cache)
+    def _embed(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+        vectors, _ = embed_with_cache(list(texts), embedder.embed, embedding_key(embedder), embedder.dimension,
+                                      self.cache)
         return vectors
 
+    def _bind(self, index: LoadedIndex) -> Embedder:
+        current = self._engine.embedder if getattr(self, "_engine", None) else None
+        try:
+            embedder = bind_embedder(self.embedder, index.folder, current)
+        except (EncoderMissing, ValueError, OSError) as error:
+            raise IndexUnavailable(f"index version {index.version} has no usable encoder ({error}); {FIX}") from error
+        check_model(index.manifest, embedder.model_id, embedder.backend, embedder.dimension,
+                    getattr(embedder, "fingerprint", ""))
+        return embedder
+
     def _engine_for(self, index: LoadedIndex) -> Engine:
-        check_model(index.manifest, self.embedder.model_id, self.embedder.backend, self.embedder.dimension)
+        embedder = self._bind(index)
         claims, claim_vectors = index.claims, index.claim_vectors
         if index.manifest.rules_hash != self.rules.source_hash:
             # The rules changed since the build: claims depend on the cues, so draw them again from the articles.
             claims = [c for a in index.articles.values() for c in extract_claims(a, self.rules)]
             quotes = [index.articles[c.article_id].text[c.quote_start : c.quote_end] for c in claims]
-            claim_vectors = self._embed(quotes) if claims else np.zeros((0, self.embedder.dimension), np.float32)
+            claim_vectors = self._embed(embedder, quotes) if claims else np.zeros((0, embedder.dimension), np.float32)
         examples = [(c.id, e) for c in self.rules.criteria for e in c.examples]
-        vectors = self._embed([e for _, e in examples])
+        vectors = self._embed(embedder, [e for _, e in examples])
         example_vectors = {
             c.id: vectors[[n for n, (cid, _) in enumerate(examples) if cid == c.id]] for c in self.rules.criteria
         }
         return Engine(
             index=index,
-            searcher=HybridSearcher(index, self.embedder),
+            embedder=embedder,
+            searcher=HybridSearcher(index, embedder),
             claims=claims,
             claim_vectors=claim_vectors,
             claim_rows={c.id: n for n, c in enumerate(claims)},
@@ -214,7 +227,7 @@ class Advisor:
         if not text:
             raise QuestionError("the question is empty: ask e.g. 'Node or Python for a real-time chat app?'")
         bounded = engine.analyzer.bounded(text)
-        vector = self.embedder.embed([bounded])[0]
+        vector = engine.embedder.embed([bounded])[0]
         return bounded if len(bounded) == len(text) else bounded + "…", engine.analyzer.analyse(bounded, vector), vector
 
     def _rank(self, engine: Engine, vector: np.ndarray):

@@ -260,17 +260,19 @@ def search(
         raise fail("the query is empty", code=2)
     from dataclasses import asdict
 
-    from index.embedding import load_embedder
+    from index.embedding import bind_embedder, query_embedder
+    from index.encoder import EncoderMissing
     from index.loaded import check_model
     from index.search import HybridSearcher
     from index.store import IndexUnavailable
 
     config = settings()
     _, index = _open_index()
-    embedder = load_embedder(config.embedding_model)
     try:
-        check_model(index.manifest, embedder.model_id, embedder.backend, embedder.dimension)
-    except IndexUnavailable as exc:
+        embedder = bind_embedder(query_embedder(config.embedding_model, config.embedding_backend), index.folder)
+        check_model(index.manifest, embedder.model_id, embedder.backend, embedder.dimension,
+                    getattr(embedder, "fingerprint", ""))
+    except (IndexUnavailable, EncoderMissing, ValueError) as exc:
         raise fail(str(exc)) from exc
     hits = HybridSearcher(index, embedder).search(query, k=k, mode=mode, per_article=per_article)
     if as_json:

@@ -7,12 +7,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from index.build import BuildReport, ProgressHook, build_index
 from index.cache import EmbeddingCache
-from index.embedding import Embedder, load_embedder, tokenizer_dir
+from index.embedding import Embedder, build_embedder, token_counter_for
+from index.encoder import ENCODER_DIR
 from index.store import IndexStore
-from index.tokens import counter_for_model
 from knowledge.corpus import Article, article_path, load_library, write_article
 from knowledge.ingest import Draft, IngestError, check_duplicates, read_source, to_article
 from knowledge.rules import load_rules
@@ -48,8 +49,16 @@ class Librarian:
     def embedder(self) -> Embedder:
         # Kept for the librarian's life: a serving bot adding articles loads the model once, not per rebuild.
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.embedding_model)
+            self._embedder = build_embedder(
+                self.settings.embedding_model, self.settings.embedding_backend, self.settings.cache_dir,
+                reuse=self._served_encoder(),
+            )
         return self._embedder
+
+    def _served_encoder(self) -> list[Path]:
+        # Reusing the served index's encoder lets a runtime without torch (or the original model) add articles.
+        version = self._store().current_version()
+        return [self._store().version_dir(version) / ENCODER_DIR] if version else []
 
     def _store(self) -> IndexStore:
         return IndexStore(self.settings.index_dir)
@@ -62,7 +71,7 @@ class Librarian:
             try:
                 report = build_index(
                     self.settings.library_dir, self._store(), self.embedder,
-                    counter_for_model(tokenizer_dir(self.settings.embedding_model)),
+                    token_counter_for(self.embedder, self.settings.embedding_model),
                     load_rules(self.settings.rules_file), cache,
                     hnsw_threshold=self.settings.hnsw_threshold, keep_versions=self.settings.keep_versions,
                     progress=self.progress,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default=PROJECT_ROOT / "var" / "cache", validation_alias="STACKPICK_CACHE_DIR")
     rules_file: Path = Field(default=PROJECT_ROOT / "knowledge" / "rules.yaml", validation_alias="STACKPICK_RULES")
     embedding_model: str = Field(default="bundled", validation_alias="STACKPICK_EMBEDDING_MODEL")
+    # onnx-int8 (default): the model exported to ONNX with int8 weights, stored in the index, run without torch;
+    # onnx: the same export in fp32; torch: sentence-transformers itself (imports torch: seconds to start).
+    embedding_backend: Literal["onnx-int8", "onnx", "torch"] = Field(
+        default="onnx-int8", validation_alias="STACKPICK_EMBEDDING_BACKEND"
+    )
     hnsw_threshold: int = Field(default=50_000, validation_alias="STACKPICK_HNSW_THRESHOLD")
     keep_versions: int = Field(default=5, ge=1, validation_alias="STACKPICK_KEEP_VERSIONS")
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="STACKPICK_ADMINS")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -16,7 +18,8 @@ from knowledge.rules import Rules
 
 from .cache import EmbeddingCache, embed_with_cache
 from .chunking import Passage, chunk_article
-from .embedding import Embedder
+from .embedding import Embedder, embedding_key
+from .encoder import ENCODER_DIR
 from .store import FORMAT_VERSION, EmbeddingInfo, IndexStore, Manifest, new_version_name, read_jsonl, write_jsonl
 from .tokens import TokenCounter
 from .vectors import build_bm25, build_faiss, save_bm25, save_faiss
@@ -99,7 +102,7 @@ def _build(
         done += count
         note("embedding", done, len(texts))
 
-    vectors, fresh = embed_with_cache(texts, embedder.embed, embedder.model_id, embedder.dimension, cache,
+    vectors, fresh = embed_with_cache(texts, embedder.embed, embedding_key(embedder), embedder.dimension, cache,
                                       on_progress=embedded)
     passage_vectors, claim_vectors = vectors[: len(passages)], vectors[len(passages) :]
 
@@ -109,6 +112,11 @@ def _build(
     faiss_kind = save_faiss(build_faiss(passage_vectors, hnsw_threshold), staging / "passages.faiss")
     save_bm25(build_bm25([p.text for p in passages]), staging / "bm25")
     np.save(staging / "claim_vectors.npy", claim_vectors)
+    encoder = getattr(embedder, "folder", None)
+    if encoder is not None:
+        # The index carries its own query encoder, so questions are embedded by exactly the model that embedded
+        # the passages, and serving needs neither torch nor the original model.
+        link_tree(Path(encoder), staging / ENCODER_DIR)
     write_jsonl(staging / "articles.jsonl", (_article_row(a) for a in articles))
     write_jsonl(staging / "passages.jsonl", (_passage_row(p) for p in passages))
     write_jsonl(staging / "claims.jsonl", (c.to_dict() for c in claims))
@@ -117,7 +125,8 @@ def _build(
         format_version=FORMAT_VERSION,
         version=version,
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        embedding=EmbeddingInfo(model=embedder.model_id, backend=embedder.backend, dimension=embedder.dimension),
+        embedding=EmbeddingInfo(model=embedder.model_id, backend=embedder.backend, dimension=embedder.dimension,
+                                fingerprint=getattr(embedder, "fingerprint", "")),
         counts={"articles": len(articles), "passages": len(passages), "claims": len(claims),
                 "vectors": int(passage_vectors.shape[0])},
         corpus_hash=corpus_hash(articles),
@@ -142,6 +151,17 @@ def _build(
         added_articles=sorted(current - previous),
         removed_articles=sorted(previous - current),
     )
+
+
+def link_tree(source: Path, target: Path) -> None:
+    """Hard-link a folder's files into `target` (copy across file systems): versions share one model file."""
+    target.mkdir(parents=True)
+    for path in source.iterdir():
+        if path.is_file():
+            try:
+                os.link(path, target / path.name)
+            except OSError:
+                shutil.copy2(path, target / path.name)
 
 
 def _previous_articles(store: IndexStore) -> set[str]:

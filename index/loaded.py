@@ -42,14 +42,15 @@ def _article(row: dict[str, Any]) -> Article:
     return Article(**row)
 
 
-def check_model(manifest: Manifest, model_id: str, backend: str, dimension: int) -> None:
-    """Refuse an index built with another embedding model: its vectors mean nothing to this one."""
+def check_model(manifest: Manifest, model_id: str, backend: str, dimension: int, fingerprint: str = "") -> None:
+    """Refuse an index built with another embedding model or backend: its vectors mean nothing to this one."""
     built = manifest.embedding
-    if (built.model, built.backend, built.dimension) != (model_id, backend, dimension):
+    same_encoder = not (built.fingerprint and fingerprint) or built.fingerprint == fingerprint
+    if (built.model, built.backend, built.dimension) != (model_id, backend, dimension) or not same_encoder:
         raise IndexUnavailable(
             f"index version {manifest.version} was built with {built.model} ({built.backend}, {built.dimension}d) "
             f"but the configured model is {model_id} ({backend}, {dimension}d); {FIX} or set "
-            "STACKPICK_EMBEDDING_MODEL to match"
+            "STACKPICK_EMBEDDING_MODEL and STACKPICK_EMBEDDING_BACKEND to match"
         )
 
 

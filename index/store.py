@@ -31,6 +31,7 @@ class EmbeddingInfo(BaseModel):
     model: str
     backend: str
     dimension: int
+    fingerprint: str = ""  # sha256 of the stored ONNX encoder (empty for torch and the fake)
 
 
 class Manifest(BaseModel):

@@ -173,3 +173,9 @@ def token_counter():  # type: ignore[no-untyped-def]
     from index.tokens import counter_for_model
 
     return counter_for_model()
+
+
+@pytest.fixture(scope="session")
+def encoder_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the bundled model's ONNX exports are kept for the session (exporting takes seconds)."""
+    return tmp_path_factory.mktemp("encoders")

@@ -9,9 +9,8 @@ import pytest
 from bot.advisor import Advisor
 from index.build import build_index
 from index.cache import EmbeddingCache
-from index.embedding import HashingEmbedder, load_embedder
+from index.embedding import Embedder, HashingEmbedder, build_embedder, query_embedder, token_counter_for
 from index.store import IndexStore
-from index.tokens import counter_for_model
 from knowledge.rules import load_rules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,12 +18,12 @@ ARTICLES = ROOT / "knowledge" / "articles"
 RULES = ROOT / "knowledge" / "rules.yaml"
 
 
-def _advisor(folder: Path, embedder) -> Advisor:
+def _advisor(folder: Path, embedder: Embedder, asker: Embedder | None = None) -> Advisor:
     store = IndexStore(folder / "index")
     rules = load_rules(RULES)
     cache = EmbeddingCache(folder / "cache.sqlite3")
-    build_index(ARTICLES, store, embedder, counter_for_model(), rules, cache)
-    return Advisor(store, embedder, rules, cache)
+    build_index(ARTICLES, store, embedder, token_counter_for(embedder, "bundled"), rules, cache)
+    return Advisor(store, asker or embedder, rules, cache)
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +32,11 @@ def fake_advisor(tmp_path_factory: pytest.TempPathFactory) -> Advisor:
     return _advisor(tmp_path_factory.mktemp("fake-advisor"), HashingEmbedder())
 
 
-@pytest.fixture(scope="session")
-def real_advisor(tmp_path_factory: pytest.TempPathFactory) -> Advisor:
-    """An advisor over the seed library with the bundled all-MiniLM-L6-v2 model."""
-    return _advisor(tmp_path_factory.mktemp("real-advisor"), load_embedder("bundled"))
+@pytest.fixture(scope="session", params=["onnx-int8", "torch"])
+def real_advisor(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                 encoder_cache: Path) -> Advisor:
+    """An advisor over the seed library with the bundled all-MiniLM-L6-v2 model, on each backend: the default
+    int8 ONNX export stored in the index, and sentence-transformers on torch; quality must hold on both."""
+    backend = request.param
+    folder = tmp_path_factory.mktemp(f"real-advisor-{backend}")
+    return _advisor(folder, build_embedder("bundled", backend, encoder_cache), query_embedder("bundled", backend))

@@ -107,7 +107,7 @@ def test_the_embedding_cache_is_usable_from_other_threads(fake_advisor: Advisor)
         try:
             assert fake_advisor.cache is not None
             fake_advisor.cache.get_many(fake_advisor.embedder.model_id, ["missing"])
-            fake_advisor._embed(["a text embedded on another thread"])
+            fake_advisor._embed(fake_advisor.engine.embedder, ["a text embedded on another thread"])
         except BaseException as exc:
             errors.append(exc)
 

@@ -32,7 +32,7 @@ def test_a_build_publishes_a_version_with_a_complete_manifest(build, store: Inde
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["version"] == report.version == folder.name
-    assert manifest["embedding"] == {"model": "hashing-256", "backend": "hash", "dimension": 256}
+    assert manifest["embedding"] == {"model": "hashing-256", "backend": "hash", "dimension": 256, "fingerprint": ""}
     articles = load_library(library_dir)
     passages = (folder / "passages.jsonl").read_text().splitlines()
     claims = (folder / "claims.jsonl").read_text().splitlines()

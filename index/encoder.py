@@ -1,0 +1,121 @@
+"""The exported text encoder stored with each index version: an ONNX model and its tokenizer, run without torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+ENCODER_DIR = "encoder"
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+INFO_FILE = "encoder.json"
+ONNX_BACKENDS = ("onnx-int8", "onnx")
+BATCH_SIZE = 16  # with length-sorted input, small batches waste little on padding and keep the cache warm
+
+
+class EncoderInfo(BaseModel):
+    """What `encoder.json` records: enough to rebuild the exact vectors sentence-transformers would make."""
+
+    model: str  # the model's name, e.g. all-MiniLM-L6-v2
+    backend: str  # onnx-int8 or onnx
+    dimension: int
+    max_seq_length: int
+    normalize: bool = True
+    pooling: str = "mean"
+    source_fingerprint: str  # identifies the model folder it was exported from
+    fingerprint: str  # sha256 of model.onnx: vectors from two encoders match only if this does
+    exported_with: str = ""
+
+
+class EncoderMissing(RuntimeError):
+    """No usable encoder folder; the message says what to do."""
+
+
+def read_encoder_info(folder: Path) -> EncoderInfo:
+    path = folder / INFO_FILE
+    if not path.is_file() or not (folder / MODEL_FILE).is_file() or not (folder / TOKENIZER_FILE).is_file():
+        raise EncoderMissing(f"{folder} holds no exported encoder ({INFO_FILE}, {MODEL_FILE}, {TOKENIZER_FILE})")
+    return EncoderInfo.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def write_encoder_info(folder: Path, info: EncoderInfo) -> None:
+    (folder / INFO_FILE).write_text(json.dumps(info.model_dump(), indent=2) + "\n", encoding="utf-8")
+
+
+def _threads() -> int:
+    # Both cores for one request: a question is one short text, so splitting it across threads beats queueing.
+    return int(os.environ.get("STACKPICK_ONNX_THREADS", "0")) or (os.cpu_count() or 1)
+
+
+class OnnxEmbedder:
+    """Embeds with the exported model: tokenizers + onnxruntime, mean pooling and L2 normalization.
+
+    Loading takes about 0.1 s (no torch, no transformers), so a CLI question can afford it.
+    """
+
+    def __init__(self, folder: Path, batch_size: int = BATCH_SIZE) -> None:
+        self.folder = folder
+        self.info = read_encoder_info(folder)
+        self.model_id = self.info.model
+        self.backend = self.info.backend
+        self.dimension = self.info.dimension
+        self.fingerprint = self.info.fingerprint
+        self.batch_size = batch_size
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._input_names: list[str] = []
+        self._lock = threading.Lock()
+
+    def _load(self) -> tuple[Any, Any]:
+        with self._lock:
+            if self._session is None:
+                import onnxruntime as ort
+                from tokenizers import Tokenizer
+
+                tokenizer = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
+                tokenizer.enable_truncation(self.info.max_seq_length)
+                tokenizer.enable_padding()
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = _threads()
+                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                options.log_severity_level = 3  # warnings about unused initializers are noise to a user
+                session = ort.InferenceSession(
+                    str(self.folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+                )
+                self._input_names = [i.name for i in session.get_inputs()]
+                self._tokenizer, self._session = tokenizer, session
+        return self._session, self._tokenizer
+
+    def _run(self, texts: Sequence[str]) -> np.ndarray:
+        session, tokenizer = self._load()
+        encodings = tokenizer.encode_batch(list(texts))
+        ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
+        mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = session.run(None, {name: feed[name] for name in self._input_names})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        if self.info.normalize:
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            pooled = pooled / np.clip(norms, 1e-12, None)
+        return pooled.astype(np.float32)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) <= self.batch_size:
+            return self._run(texts)
+        # Batch by length so each batch pads to its own longest text, not the longest of all.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            out[rows] = self._run([texts[i] for i in rows])
+        return out
