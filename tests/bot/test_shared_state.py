@@ -162,6 +162,26 @@ def test_a_published_index_switches_another_replica_at_once(
     watcher.close()
 
 
+def test_cli_rollback_announces_the_version_it_serves(
+    settings: Settings, built_index: object, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    config = with_redis(monkeypatch, redis_url)
+    first = Advisor.from_settings(config).library_summary()
+    Librarian(config).remove(first.articles[0].id)
+    watcher = redis.Redis.from_url(redis_url).pubsub()
+    watcher.subscribe(INDEX_CHANNEL)
+    assert watcher.get_message(timeout=2)["type"] == "subscribe"  # type: ignore[index]
+    result = CliRunner().invoke(app, ["index", "rollback"])
+    assert result.exit_code == 0, result.output
+    message = watcher.get_message(timeout=2)
+    assert message is not None and message["data"] == first.version.encode()
+    watcher.close()
+
+
 def test_the_listener_catches_up_and_survives_a_redis_restart(
     redis_factory: Callable[..., RedisServer], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
     listeners: list[IndexNoticeListener],
