@@ -161,7 +161,11 @@ class Advisor:
             quotes = [index.articles[c.article_id].text[c.quote_start : c.quote_end] for c in claims]
             claim_vectors = self._embed(embedder, quotes) if claims else np.zeros((0, embedder.dimension), np.float32)
         examples = [(c.id, e) for c in self.rules.criteria for e in c.examples]
-        vectors = self._embed(embedder, [e for _, e in examples])
+        stored = index.example_vectors
+        if stored is not None and index.manifest.rules_hash == self.rules.source_hash and len(stored) == len(examples):
+            vectors = stored  # embedded by the build with this very encoder and these rules
+        else:
+            vectors = self._embed(embedder, [e for _, e in examples])
         example_vectors = {
             c.id: vectors[[n for n, (cid, _) in enumerate(examples) if cid == c.id]] for c in self.rules.criteria
         }
@@ -178,7 +182,7 @@ class Advisor:
 
     def _load_serving(self) -> Engine:
         try:
-            return self._engine_for(load_index(self.store))
+            return self._engine_for(load_index(self.store, lazy=True))
         except IndexUnavailable as error:
             if not self.fallback:
                 raise
@@ -187,7 +191,7 @@ class Advisor:
                 if version == current:
                     continue
                 try:
-                    engine = self._engine_for(load_index(self.store, version))
+                    engine = self._engine_for(load_index(self.store, version, lazy=True))
                 except IndexUnavailable:
                     continue
                 log.error("index version %s unusable (%s); serving previous version %s", current, error, version)
@@ -211,7 +215,7 @@ class Advisor:
             if current == self._engine.index.version:
                 return False
             try:
-                engine = self._engine_for(load_index(self.store, current))
+                engine = self._engine_for(load_index(self.store, current, lazy=True))
             except IndexUnavailable as error:
                 log.error("new index version %s not loaded, still serving %s: %s",
                           current, self._engine.index.version, error)

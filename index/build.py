@@ -20,7 +20,16 @@ from .cache import EmbeddingCache, embed_with_cache
 from .chunking import Passage, chunk_article
 from .embedding import Embedder, embedding_key
 from .encoder import ENCODER_DIR
-from .store import FORMAT_VERSION, EmbeddingInfo, IndexStore, Manifest, new_version_name, read_jsonl, write_jsonl
+from .store import (
+    EXAMPLE_VECTORS,
+    FORMAT_VERSION,
+    EmbeddingInfo,
+    IndexStore,
+    Manifest,
+    new_version_name,
+    read_jsonl,
+    write_jsonl,
+)
 from .tokens import TokenCounter
 from .vectors import build_bm25, build_faiss, save_bm25, save_faiss
 
@@ -94,7 +103,10 @@ def _build(
 
     by_id = {a.id: a for a in articles}
     claim_texts = [by_id[c.article_id].text[c.quote_start : c.quote_end] for c in claims]
-    texts = [p.text for p in passages] + claim_texts
+    # The rules' criterion examples too: a question's relevance to each criterion is measured against them, and
+    # stored with the index they cost a cold start nothing.
+    example_texts = [e for criterion in rules.criteria for e in criterion.examples]
+    texts = [p.text for p in passages] + claim_texts + example_texts
     done = 0
 
     def embedded(count: int) -> None:
@@ -104,7 +116,9 @@ def _build(
 
     vectors, fresh = embed_with_cache(texts, embedder.embed, embedding_key(embedder), embedder.dimension, cache,
                                       on_progress=embedded)
-    passage_vectors, claim_vectors = vectors[: len(passages)], vectors[len(passages) :]
+    passage_vectors = vectors[: len(passages)]
+    claim_vectors = vectors[len(passages) : len(passages) + len(claims)]
+    example_vectors = vectors[len(passages) + len(claims) :]
 
     version = new_version_name()
     staging = store.new_staging_dir(version)
@@ -112,6 +126,7 @@ def _build(
     faiss_kind = save_faiss(build_faiss(passage_vectors, hnsw_threshold), staging / "passages.faiss")
     save_bm25(build_bm25([p.text for p in passages]), staging / "bm25")
     np.save(staging / "claim_vectors.npy", claim_vectors)
+    np.save(staging / EXAMPLE_VECTORS, example_vectors)
     encoder = getattr(embedder, "folder", None)
     if encoder is not None:
         # The index carries its own query encoder, so questions are embedded by exactly the model that embedded

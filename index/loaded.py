@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,13 @@ from knowledge.claims import Claim
 from knowledge.corpus import Article
 
 from .chunking import Passage
-from .store import FIX, IndexStore, IndexUnavailable, Manifest, read_jsonl
+from .store import EXAMPLE_VECTORS, FIX, IndexStore, IndexUnavailable, Manifest, read_jsonl
 from .vectors import load_bm25, load_faiss
 
 
 @dataclass
 class LoadedIndex:
-    """Everything one version holds, ready to search."""
+    """Everything one version holds; the search structures load on first search, since answers need only claims."""
 
     manifest: Manifest
     folder: Path
@@ -27,12 +28,40 @@ class LoadedIndex:
     passages: list[Passage]
     claims: list[Claim]
     claim_vectors: np.ndarray
-    faiss: Any
-    bm25: Any
+    example_vectors: np.ndarray | None = None  # the rules' criterion examples, embedded at build time
+    _faiss: Any = field(default=None, repr=False)
+    _bm25: Any = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def version(self) -> str:
         return self.manifest.version
+
+    @property
+    def faiss(self) -> Any:
+        if self._faiss is None:
+            self._load_search()
+        return self._faiss
+
+    @property
+    def bm25(self) -> Any:
+        if self._bm25 is None:
+            self._load_search()
+        return self._bm25
+
+    def _load_search(self) -> None:
+        # Deferred: importing faiss and bm25s (scipy) costs a third of a second a CLI question doesn't need.
+        with self._lock:
+            if self._faiss is not None:
+                return
+            try:
+                faiss_index = load_faiss(self.folder / "passages.faiss")
+                bm25 = load_bm25(self.folder / "bm25")
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise IndexUnavailable(f"index version {self.version} cannot be read ({exc}); {FIX}") from exc
+            if faiss_index.ntotal != len(self.passages):
+                raise IndexUnavailable(f"index version {self.version} is inconsistent; {FIX}")
+            self._bm25, self._faiss = bm25, faiss_index
 
 
 def _article(row: dict[str, Any]) -> Article:
@@ -54,8 +83,11 @@ def check_model(manifest: Manifest, model_id: str, backend: str, dimension: int,
         )
 
 
-def load_index(store: IndexStore, version: str | None = None, verify: bool = True) -> LoadedIndex:
-    """Load a version (default: the current one); any problem is an IndexUnavailable naming the fix."""
+def load_index(store: IndexStore, version: str | None = None, verify: bool = True, lazy: bool = False) -> LoadedIndex:
+    """Load a version (default: the current one); any problem is an IndexUnavailable naming the fix.
+
+    `lazy` defers the FAISS and BM25 structures to the first search (their checksums are still verified now).
+    """
     manifest = store.read_manifest(version)
     folder = store.version_dir(manifest.version)
     if verify:
@@ -65,10 +97,13 @@ def load_index(store: IndexStore, version: str | None = None, verify: bool = Tru
         passages = [Passage(**r) for r in read_jsonl(folder / "passages.jsonl")]
         claims = [Claim.from_dict(r) for r in read_jsonl(folder / "claims.jsonl")]
         claim_vectors = np.load(folder / "claim_vectors.npy")
-        faiss_index = load_faiss(folder / "passages.faiss")
-        bm25 = load_bm25(folder / "bm25")
+        examples_file = folder / EXAMPLE_VECTORS
+        example_vectors = np.load(examples_file) if examples_file.is_file() else None
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexUnavailable(f"index version {manifest.version} cannot be read ({exc}); {FIX}") from exc
-    if len(passages) != faiss_index.ntotal or len(claims) != len(claim_vectors):
+    if len(claims) != len(claim_vectors) or manifest.counts.get("passages", len(passages)) != len(passages):
         raise IndexUnavailable(f"index version {manifest.version} is inconsistent; {FIX}")
-    return LoadedIndex(manifest, folder, articles, passages, claims, claim_vectors, faiss_index, bm25)
+    index = LoadedIndex(manifest, folder, articles, passages, claims, claim_vectors, example_vectors)
+    if not lazy:
+        index._load_search()
+    return index

@@ -20,6 +20,7 @@ POINTER = "CURRENT"
 VERSIONS = "versions"
 STAGING_PREFIX = ".staging-"
 MANIFEST = "manifest.json"
+EXAMPLE_VECTORS = "example_vectors.npy"  # the rules' criterion examples, in the order rules.yaml lists them
 FIX = "run `stackpick index build` to build a fresh version"
 
 
