@@ -23,7 +23,16 @@ from knowledge.rules import Rules, load_rules
 from .answer import SIDE_LABELS, VERDICT_NAMES, Answer, Assessment, CriterionScore, lower_label
 from .compose import CitationBook, best_claims, compose
 from .question import Analysis, QuestionAnalyzer, QuestionError, clean_question
-from .scoring import Outcome, decide, find_flip, group_claims, related_results, score_criterion
+from .ranking import ClaimScorer, QuestionRank
+from .scoring import (
+    ClaimIndex,
+    CriterionResult,
+    Outcome,
+    decide,
+    find_flip,
+    group_claims,
+    related_results,
+)
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -105,8 +114,8 @@ class Engine:
     searcher: HybridSearcher
     claims: list[Claim]
     claim_vectors: np.ndarray
-    claim_rows: dict[str, int]
-    claims_by_criterion: dict[str, list[Claim]]
+    claims_by_criterion: ClaimIndex
+    scorer: ClaimScorer
     analyzer: QuestionAnalyzer
 
 
@@ -175,8 +184,8 @@ class Advisor:
             searcher=HybridSearcher(index, embedder),
             claims=claims,
             claim_vectors=claim_vectors,
-            claim_rows={c.id: n for n, c in enumerate(claims)},
             claims_by_criterion=group_claims(claims),
+            scorer=ClaimScorer(claims, claim_vectors),
             analyzer=QuestionAnalyzer(self.rules, example_vectors),
         )
 
@@ -234,13 +243,8 @@ class Advisor:
         vector = engine.embedder.embed([bounded])[0]
         return bounded if len(bounded) == len(text) else bounded + "…", engine.analyzer.analyse(bounded, vector), vector
 
-    def _rank(self, engine: Engine, vector: np.ndarray):
-        def rank(claim: Claim) -> float:
-            row = engine.claim_rows.get(claim.id)
-            similarity = float(engine.claim_vectors[row] @ vector) if row is not None else 0.0
-            return similarity + 0.1 * claim.strength
-
-        return rank
+    def _rank(self, engine: Engine, vector: np.ndarray) -> QuestionRank:
+        return engine.scorer.for_question(vector)
 
     def out_of_scope(self, question: str) -> Answer:
         examples = " or ".join(f"“{e}”" for e in self.rules.scope.examples[:2])
@@ -333,8 +337,8 @@ class Advisor:
         rank = self._rank(engine, vector)
         rows = []
         for criterion in self.rules.criteria:
-            result = score_criterion(criterion, relevance.get(criterion.id, 0.0), criterion.weight,
-                                     engine.claims_by_criterion.get(criterion.id, []))
+            result = CriterionResult(criterion, relevance.get(criterion.id, 0.0), criterion.weight,
+                                     engine.claims_by_criterion.stances(criterion.id))
             side = result.favors
             mine = result.node_articles if side == "node" else result.python_articles if side else {}
             cited = [book.cite(c) for c in best_claims(mine, rank, 2)] if side else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,15 +16,104 @@ SIGN = {"node": 1.0, "python": -1.0}
 
 
 @dataclass
+class Stances:
+    """How the articles addressing one criterion lean; worked out once per loaded index, shared by every question."""
+
+    node: dict[str, list[Claim]] = field(default_factory=dict)
+    python: dict[str, list[Claim]] = field(default_factory=dict)
+    mixed: dict[str, list[Claim]] = field(default_factory=dict)  # articles arguing both ways equally
+    _sides: dict[str, dict[str, list[Claim]]] = field(default_factory=dict, repr=False)
+    _co_counts: dict[str, int] | None = field(default=None, repr=False)
+
+    def side(self, side: str) -> dict[str, list[Claim]]:
+        """Articles and their claims for one side, including articles that argue both ways."""
+        if side not in self._sides:
+            mine = self.node if side == "node" else self.python
+            mixed = {a: [c for c in claims if c.favors == side] for a, claims in self.mixed.items()}
+            self._sides[side] = {**mine, **{a: c for a, c in mixed.items() if c}}
+        return self._sides[side]
+
+    def co_counts(self) -> dict[str, int]:
+        """How often this criterion's side-taking claims also credit each other criterion."""
+        if self._co_counts is None:
+            counts: dict[str, int] = defaultdict(int)
+            for claims in (*self.node.values(), *self.python.values()):
+                for claim in claims:
+                    for other in claim.criteria:
+                        counts[other] += 1
+            self._co_counts = dict(counts)
+        return self._co_counts
+
+
+def article_stances(claims: Iterable[Claim]) -> Stances:
+    """Each article's net stance on the criterion counts once, however often the article repeats itself."""
+    stances = Stances()
+    per_article: dict[str, float] = defaultdict(float)
+    by_article: dict[str, list[Claim]] = defaultdict(list)
+    for claim in claims:
+        per_article[claim.article_id] += SIGN[claim.favors] * claim.strength
+        by_article[claim.article_id].append(claim)
+    for article_id, stance in per_article.items():
+        if stance > 0:
+            stances.node[article_id] = [c for c in by_article[article_id] if c.favors == "node"]
+        elif stance < 0:
+            stances.python[article_id] = [c for c in by_article[article_id] if c.favors == "python"]
+        else:
+            stances.mixed[article_id] = by_article[article_id]
+    return stances
+
+
+class ClaimIndex(dict[str, list[Claim]]):
+    """Claims by criterion id, with each criterion's stances worked out on first use and kept.
+
+    At 10,000 articles a criterion has thousands of claims; regrouping them for every question (and for every
+    what-if of an assessment) would cost more than everything else an answer does.
+    """
+
+    def __init__(self, grouped: Mapping[str, list[Claim]] | None = None) -> None:
+        super().__init__(grouped or {})
+        self._stances: dict[str, Stances] = {}
+        self._lock = threading.Lock()
+
+    def stances(self, criterion_id: str) -> Stances:
+        found = self._stances.get(criterion_id)
+        if found is None:
+            with self._lock:
+                found = self._stances.get(criterion_id)
+                if found is None:
+                    found = article_stances(self.get(criterion_id, []))
+                    found.side("node"), found.side("python"), found.co_counts()  # fill before sharing
+                    self._stances[criterion_id] = found
+        return found
+
+
+def stances_for(claims_by_criterion: Mapping[str, list[Claim]], criterion_id: str) -> Stances:
+    if isinstance(claims_by_criterion, ClaimIndex):
+        return claims_by_criterion.stances(criterion_id)
+    return article_stances(claims_by_criterion.get(criterion_id, []))
+
+
+@dataclass
 class CriterionResult:
     """The evidence on one criterion and what it adds to the verdict."""
 
     criterion: Criterion
     relevance: float
     weight: float
-    node_articles: dict[str, list[Claim]] = field(default_factory=dict)
-    python_articles: dict[str, list[Claim]] = field(default_factory=dict)
-    mixed_articles: dict[str, list[Claim]] = field(default_factory=dict)  # articles arguing both ways equally
+    stances: Stances = field(default_factory=Stances)
+
+    @property
+    def node_articles(self) -> dict[str, list[Claim]]:
+        return self.stances.node
+
+    @property
+    def python_articles(self) -> dict[str, list[Claim]]:
+        return self.stances.python
+
+    @property
+    def mixed_articles(self) -> dict[str, list[Claim]]:
+        """Articles arguing both ways equally."""
+        return self.stances.mixed
 
     @property
     def support(self) -> int:
@@ -56,9 +146,7 @@ class CriterionResult:
 
     def side_claims(self, side: str) -> dict[str, list[Claim]]:
         """Articles and their claims for one side, including articles that argue both ways."""
-        mine = self.node_articles if side == "node" else self.python_articles
-        mixed = {a: [c for c in claims if c.favors == side] for a, claims in self.mixed_articles.items()}
-        return {**mine, **{a: c for a, c in mixed.items() if c}}
+        return self.stances.side(side)
 
 
 @dataclass
@@ -73,31 +161,23 @@ class Outcome:
     results: list[CriterionResult]  # applicable criteria, strongest contribution first
 
 
-def group_claims(claims: Iterable[Claim]) -> dict[str, list[Claim]]:
+def group_claims(claims: Iterable[Claim]) -> ClaimIndex:
     """Claims by criterion id."""
     grouped: dict[str, list[Claim]] = defaultdict(list)
     for claim in claims:
         for criterion_id in claim.criteria:
             grouped[criterion_id].append(claim)
-    return grouped
+    return ClaimIndex(grouped)
 
 
 def score_criterion(criterion: Criterion, relevance: float, weight: float, claims: list[Claim]) -> CriterionResult:
     """Each article's net stance on the criterion counts once, however often the article repeats itself."""
-    result = CriterionResult(criterion, relevance, weight)
-    per_article: dict[str, float] = defaultdict(float)
-    by_article: dict[str, list[Claim]] = defaultdict(list)
-    for claim in claims:
-        per_article[claim.article_id] += SIGN[claim.favors] * claim.strength
-        by_article[claim.article_id].append(claim)
-    for article_id, stance in per_article.items():
-        if stance > 0:
-            result.node_articles[article_id] = [c for c in by_article[article_id] if c.favors == "node"]
-        elif stance < 0:
-            result.python_articles[article_id] = [c for c in by_article[article_id] if c.favors == "python"]
-        else:
-            result.mixed_articles[article_id] = by_article[article_id]
-    return result
+    return CriterionResult(criterion, relevance, weight, article_stances(claims))
+
+
+def _result(criterion: Criterion, relevance: float, weight: float,
+            claims_by_criterion: Mapping[str, list[Claim]]) -> CriterionResult:
+    return CriterionResult(criterion, relevance, weight, stances_for(claims_by_criterion, criterion.id))
 
 
 def decide(
@@ -110,7 +190,7 @@ def decide(
     t = rules.thresholds
     weights = weights or {}
     results = [
-        score_criterion(c, relevance.get(c.id, 0.0), weights.get(c.id, c.weight), claims_by_criterion.get(c.id, []))
+        _result(c, relevance.get(c.id, 0.0), weights.get(c.id, c.weight), claims_by_criterion)
         for c in rules.criteria
         if relevance.get(c.id, 0.0) >= t.min_relevance
     ]
@@ -119,11 +199,14 @@ def decide(
     node_total = sum(r.contribution for r in results if r.contribution > 0)
     python_total = -sum(r.contribution for r in results if r.contribution < 0)
     total = node_total + python_total
-    articles = {a for r in results for a in (*r.node_articles, *r.python_articles)}
-    if total <= 0 or len(articles) < t.min_articles:
+    widest = max((r.support for r in results), default=0)
+    # Counting distinct articles over every criterion costs milliseconds at 10,000 articles; past 64 the breadth
+    # factor below is 1.0 to double precision, so the widest criterion's count is enough there.
+    articles = widest if widest >= 64 else len({a for r in results for a in (*r.node_articles, *r.python_articles)})
+    if total <= 0 or articles < t.min_articles:
         return Outcome("depends", 0.0, 0.0, node_total, python_total, results)
     margin = (node_total - python_total) / total
-    breadth = 1.0 - 0.6 ** len(articles)
+    breadth = 1.0 - 0.6**articles
     strong = {
         side: [
             r for r in results
@@ -153,14 +236,11 @@ def related_results(
     applied = {r.criterion.id for r in outcome.results}
     counts: dict[str, int] = defaultdict(int)
     for result in outcome.results:
-        for claims in (*result.node_articles.values(), *result.python_articles.values()):
-            for claim in claims:
-                for other in claim.criteria:
-                    if other not in applied:
-                        counts[other] += 1
+        for other, n in result.stances.co_counts().items():
+            if other not in applied:
+                counts[other] += n
     ranked = sorted(counts, key=lambda cid: (-counts[cid], cid))[:limit]
-    return [score_criterion(rules.criterion(cid), 0.0, rules.criterion(cid).weight, claims_by_criterion.get(cid, []))
-            for cid in ranked]
+    return [_result(rules.criterion(cid), 0.0, rules.criterion(cid).weight, claims_by_criterion) for cid in ranked]
 
 
 @dataclass
