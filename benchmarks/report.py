@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 README_START = "<!-- speed:start -->"
@@ -222,14 +223,14 @@ def legend(report: Report) -> list[str]:
 def print_report(report: Report, console: Console) -> None:
     console.print(rich_table(report))
     for line in legend(report):
-        console.print(f"  [dim]{line}[/dim]", highlight=False)
+        console.print(f"  [dim]{escape(line)}[/dim]", highlight=False)
     quality = quality_table(report)
     if quality is not None:
         console.print(quality)
         for line in report.quality.get("differences", []) if report.quality else []:
-            console.print(f"  {line}", highlight=False)
+            console.print(f"  {line}", highlight=False, markup=False)
     for note in report.notes:
-        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+        console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)
 
 
 # -- files -----------------------------------------------------------------------------------------------------

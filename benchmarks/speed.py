@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from . import quality as quality_bench
 from .backends import DEFAULT, quality_backends, resolve
@@ -124,17 +126,21 @@ class SpeedBenchmark:
         self.questions_file = self.scratch / "questions.json"
         self.questions_file.write_text(json.dumps(load_questions()), encoding="utf-8")
         self.baseline_index: dict[str, Path] = {}
+        # Baseline results by library, measured with the first backend and shown beside every backend.
+        self.baseline_builds: dict[str, dict[str, list[float]]] = {}
+        self.baseline_cold: dict[str, list[float]] = {}
+        self.baseline_warm: dict[str, dict[str, Any]] = {}
         self.labels: dict[tuple[str, str], str] = {}  # (library key, backend) -> label shown (the built backend)
         self.baseline = options.baseline and baseline_available() and not options.model.startswith("hash")
 
     # -- helpers -------------------------------------------------------------------------------------------
 
     def log(self, message: str) -> None:
-        self.console.log(message, highlight=False)
+        self.console.log(message, highlight=False, markup=False)
 
     def note(self, message: str) -> None:
         self.report.notes.append(message)
-        self.console.log(f"[yellow]{message}[/yellow]", highlight=False)
+        self.console.log(f"[yellow]{escape(message)}[/yellow]", highlight=False)
 
     def python(self, *args: str) -> list[str]:
         return [sys.executable, *args]
@@ -160,7 +166,8 @@ class SpeedBenchmark:
         if not self.workspace.index_ready(library, paths, backend):
             self.log(f"{library.label} · {backend} · building the index ({library.articles:,} articles; cached "
                      "embeddings are reused, the first build of a big library takes minutes)")
-            seconds, _ = run(self.stackpick("index", "build"), self.env(library, paths, backend), cwd=self.scratch)
+            seconds, _ = run(self.stackpick("index", "build"), self.env(library, paths, backend), cwd=self.scratch,
+                             show_stderr=True)
             self.workspace.mark_built(library, paths, backend)
             self.log(f"{library.label} · {backend} · index built in {seconds:.1f} s")
             self.report.libraries.setdefault(library.label, {}).setdefault("index_build_s", {})[backend] = seconds
@@ -226,7 +233,7 @@ class SpeedBenchmark:
 
         name = f"{library.label}-{backend}"
         walls: list[float] = []
-        rates: list[float] = []
+        inside: list[float] = []  # the build's own seconds from the manifest: no process start or model load
         embedded: list[int] = []
         first_build: float | None = None
         encoder_cache: Path | None = None
@@ -240,8 +247,8 @@ class SpeedBenchmark:
             wall, stdout = run(self.stackpick("index", "build"), self.env(library, paths, backend), cwd=self.scratch)
             manifest = IndexStore(paths.index_dir).read_manifest()
             self.remember_label(library, backend, manifest.embedding.backend)
-            folder = IndexStore(paths.index_dir).version_dir(manifest.version)
             if run_number == 0:
+                folder = IndexStore(paths.index_dir).version_dir(manifest.version)
                 passages, texts = self._baseline_texts(folder, texts_file)
                 leftovers = [p for p in paths.cache_dir.iterdir() if not p.name.startswith(EMBEDDINGS_DB)]
                 if leftovers:  # the build exported an encoder into the cache: later runs start from it
@@ -251,41 +258,53 @@ class SpeedBenchmark:
                                     ignore=shutil.ignore_patterns(f"{EMBEDDINGS_DB}*"))
             if run_number > 0 or encoder_cache is None:
                 walls.append(wall)
-                rates.append(passages / wall)
+                inside.append(manifest.build_seconds)
                 match = re.search(r"embedded (\d+) new texts", stdout)
                 if match:
                     embedded.append(int(match.group(1)))
             self.workspace.discard(paths)
             self.log(f"{library.label} · {backend} · build run {run_number}: {wall:.1f} s "
-                     f"({passages / wall:.1f} passages/s)")
+                     f"({passages / wall:.1f} passages/s; {manifest.build_seconds:.1f} s inside the build)")
             run_number += 1
-        extra: dict[str, Any] = {"passages": passages, "texts": texts, "product_wall_s": walls,
-                                 "embedded_texts": embedded}
-        baseline_rates: list[float] = []
         if with_baseline:
-            out = self.scratch / f"baseline-{library.label}.faiss"
-            baseline_walls: list[float] = []
-            encode_rates: list[float] = []
-            for n in range(self.options.build_runs):
-                wall, result = run_json(self.python("-m", "benchmarks.baseline", "build", str(texts_file), str(out)),
-                                        self.workspace.base_env(), cwd=self.scratch)
-                baseline_walls.append(wall)
-                baseline_rates.append(passages / wall)
-                encode_rates.append(result["texts"] / result["encode_s"])
-                self.log(f"{library.label} · baseline build run {n}: {wall:.1f} s ({passages / wall:.1f} passages/s)")
-            self.baseline_index[library.label] = out
-            extra.update({"baseline_wall_s": baseline_walls, "baseline_encode_texts_per_s": encode_rates})
+            self._baseline_build(library, texts_file, passages)
+        base = self.baseline_builds.get(library.label, {})
+        label = self.label(library, backend)
+        note = (f"{passages} passages; stackpick embedded {statistics.median(embedded) if embedded else '?'} texts, "
+                f"the baseline the {texts} distinct passages and claim quotes")
+        rates = [passages / w for w in walls]
+        base_rates = [passages / w for w in base.get("wall_s", [])]
+        extra: dict[str, Any] = {"passages": passages, "baseline_texts": texts, "embedded_texts": embedded,
+                                 "product_wall_s": walls, "product_build_s": inside, "baseline": base}
         self.report.rows.append(Row(
-            "build_passages_per_s", "build throughput", library.label,
-            self.label(library, backend), "/s", statistics.median(rates),
-            statistics.median(baseline_rates) if baseline_rates else None, rates, baseline_rates,
-            note=f"{passages} passages, {texts} distinct texts embedded", extra=extra))
+            "build_passages_per_s", "build throughput", library.label, label, "/s", statistics.median(rates),
+            statistics.median(base_rates) if base_rates else None, rates, base_rates, note=note, extra=extra))
+        inside_rates = [passages / s for s in inside if s > 0]
+        base_inside = [passages / (e + i) for e, i in zip(base.get("encode_s", []), base.get("index_s", []),
+                                                            strict=True)]
+        self.report.rows.append(Row(
+            "build_inside_passages_per_s", "build throughput, in-process", library.label, label, "/s",
+            statistics.median(inside_rates) if inside_rates else None,
+            statistics.median(base_inside) if base_inside else None, inside_rates, base_inside, note=note))
         if first_build is not None:
             self.report.rows.append(Row(
-                "build_first_s", "first build", library.label,
-                self.label(library, backend), "s", first_build,
-                statistics.median(extra["baseline_wall_s"]) if with_baseline else None, [first_build],
-                extra.get("baseline_wall_s", [])))
+                "build_first_s", "first build", library.label, label, "s", first_build,
+                statistics.median(base["wall_s"]) if base else None, [first_build], base.get("wall_s", [])))
+
+    def _baseline_build(self, library: Library, texts_file: Path, passages: int) -> None:
+        """The baseline embeds the same texts `build_runs` times; kept for every backend of this library."""
+        out = self.scratch / f"baseline-{library.label}.faiss"
+        result: dict[str, list[float]] = {"wall_s": [], "encode_s": [], "index_s": [], "load_s": []}
+        for n in range(self.options.build_runs):
+            wall, data = run_json(self.python("-m", "benchmarks.baseline", "build", str(texts_file), str(out)),
+                                  self.workspace.base_env(), cwd=self.scratch)
+            result["wall_s"].append(wall)
+            for key in ("encode_s", "index_s", "load_s"):
+                result[key].append(data[key])
+            self.log(f"{library.label} · baseline build run {n}: {wall:.1f} s ({passages / wall:.1f} passages/s; "
+                     f"encoding {data['texts'] / data['encode_s']:.1f} texts/s)")
+        self.baseline_index[library.label] = out
+        self.baseline_builds[library.label] = result
 
     # -- cold ask ------------------------------------------------------------------------------------------
 
@@ -297,10 +316,12 @@ class SpeedBenchmark:
                           cwd=self.scratch)
 
         samples = self.guarded(library, backend, measure)
-        baseline: list[float] = []
         if with_baseline and library.label in self.baseline_index:
-            baseline = repeat(self.python("-m", "benchmarks.baseline", "cold", str(self.baseline_index[library.label]),
-                                          COLD_QUESTION), self.workspace.base_env(), runs, cwd=self.scratch)
+            index_file = str(self.baseline_index[library.label])
+            self.baseline_cold[library.label] = repeat(
+                self.python("-m", "benchmarks.baseline", "cold", index_file, COLD_QUESTION),
+                self.workspace.base_env(), runs, cwd=self.scratch)
+        baseline = self.baseline_cold.get(library.label, [])
         self.report.rows.append(Row(
             "cold_ask_s", "cold ask", library.label,
             self.label(library, backend), "s", statistics.median(samples),
@@ -332,14 +353,14 @@ class SpeedBenchmark:
                              cwd=self.scratch)
         latencies = result["latencies_ms"]
         summary = Summary.of(latencies)
-        base: dict[str, Any] = {}
-        base_summary = Summary.of([])
         if with_baseline:
             index_file = self._baseline_index_for(library, self.ensure_index(library, backend))
-            _, base = run_json(self.python("-m", "benchmarks.baseline", "warm", str(index_file),
-                                           str(self.questions_file), "--repeat", str(repeat_n)),
-                               self.workspace.base_env(), cwd=self.scratch)
-            base_summary = Summary.of(base["latencies_ms"])
+            _, self.baseline_warm[library.label] = run_json(
+                self.python("-m", "benchmarks.baseline", "warm", str(index_file), str(self.questions_file),
+                            "--repeat", str(repeat_n)),
+                self.workspace.base_env(), cwd=self.scratch)
+        base = self.baseline_warm.get(library.label, {})
+        base_summary = Summary.of(base.get("latencies_ms", []))
         label = self.label(library, backend)
         answers = f"{summary.n} answers in one process after 2 warm-up questions"
         self.report.rows += [
@@ -379,17 +400,35 @@ class SpeedBenchmark:
             try:
                 wall, _ = run(self.stackpick("index", "add", str(path), "--force"), self.env(library, paths, backend),
                               cwd=self.scratch)
-            finally:
-                changed_in_place = store.current_version() == current
+            except CommandFailed:
                 restore_after_add(library, paths, article.id, versions, current, self.note)
-                if changed_in_place:  # an add that rewrote the served version: rebuild before the next use
-                    self.workspace.forget(paths)
-                    paths = self.ensure_index(library, backend)
+                raise
+            changed_in_place = store.current_version() == current
+            restore_after_add(library, paths, article.id, versions, current, self.note)
+            if changed_in_place:  # an add that rewrote the served version: rebuild before the next use
+                self.note(f"{library.label} · {backend}: `index add` changed the served version in place; rebuilt it")
+                self.workspace.forget(paths)
+                paths = self.ensure_index(library, backend)
             samples.append(wall)
             self.log(f"{library.label} · {backend} · add one article run {n}: {wall:.2f} s")
         self.report.rows.append(Row(
             "add_one_s", "add one article", library.label,
             self.label(library, backend), "s", statistics.median(samples), samples=samples))
+
+    def quality(self) -> None:
+        backends, warnings = quality_backends()
+        for warning in warnings:
+            self.note(warning)
+        seed = self.workspace.library("seed")
+        self.log(f"quality: retrieval benchmark and dev-set eval for {', '.join(backends)}")
+        self.report.quality = quality_bench.measure(self.workspace, seed, backends, self.ensure_index, self.scratch)
+
+    def step(self, name: str, action: Callable[..., None], *args: Any) -> None:
+        """One measurement; a failure is reported and the run goes on with the next."""
+        try:
+            action(*args)
+        except (CommandFailed, OSError, ValueError, KeyError, RuntimeError) as error:
+            self.note(f"{name} failed: {error}")
 
     # -- the run -------------------------------------------------------------------------------------------
 
@@ -408,19 +447,15 @@ class SpeedBenchmark:
             for n, backend in enumerate(options.backends):
                 with_baseline = self.baseline and n == 0
                 count = size_label(size)
+                where = f"{library.label} · {backend}"
                 if count is None or count <= THROUGHPUT_MAX_ARTICLES:
-                    self.build_throughput(library, backend, with_baseline)
-                self.cold_ask(library, backend, with_baseline and library.label == "seed")
-                self.warm(library, backend, with_baseline)
-                self.add_one(library, backend)
+                    self.step(f"{where} · build throughput", self.build_throughput, library, backend, with_baseline)
+                self.step(f"{where} · cold ask", self.cold_ask, library, backend,
+                          with_baseline and library.label == "seed")
+                self.step(f"{where} · warm answers", self.warm, library, backend, with_baseline)
+                self.step(f"{where} · add one article", self.add_one, library, backend)
         if options.quality:
-            backends, warnings = quality_backends()
-            for warning in warnings:
-                self.note(warning)
-            seed = self.workspace.library("seed")
-            self.log(f"quality: retrieval benchmark and dev-set eval for {', '.join(backends)}")
-            self.report.quality = quality_bench.measure(self.workspace, seed, backends, self.ensure_index,
-                                                        self.scratch)
+            self.step("quality", self.quality)
         self.report.machine["load_after"] = os.getloadavg()[0]
         self.report.finished_at = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         if self.report.machine["load_before"] > (os.cpu_count() or 1) * 0.5:
@@ -428,6 +463,7 @@ class SpeedBenchmark:
                       "timings are noisy; rerun on a quiet machine for the README")
         apply_targets(self.report)
         shutil.rmtree(self.workspace.root / "scratch", ignore_errors=True)
+        shutil.rmtree(self.scratch, ignore_errors=True)
         return self.report
 
 
@@ -464,7 +500,7 @@ def options_from(args: argparse.Namespace, console: Console) -> Options:
         size_label(size)  # fail early on a bad size
     backends, warnings = resolve([b.strip() for b in args.backend.split(",") if b.strip()])
     for warning in warnings:
-        console.log(f"[yellow]{warning}[/yellow]", highlight=False)
+        console.log(f"[yellow]{escape(warning)}[/yellow]", highlight=False)
     quick = bool(args.quick)
     return Options(
         sizes=sizes,

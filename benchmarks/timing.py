@@ -47,14 +47,16 @@ class Summary:
 
 
 def run(command: Sequence[str], env: Mapping[str, str], cwd: Path | None = None,
-        timeout: float | None = None) -> tuple[float, str]:
-    """Run a command to completion; returns (wall seconds from spawn to exit, stdout)."""
+        timeout: float | None = None, show_stderr: bool = False) -> tuple[float, str]:
+    """Run a command to completion; returns (wall seconds from spawn to exit, stdout).
+
+    With show_stderr the command's stderr (a build's progress bar) goes to ours instead of being captured."""
     started = time.perf_counter()
-    done = subprocess.run(list(command), env=dict(env), cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    done = subprocess.run(list(command), env=dict(env), cwd=cwd, stdout=subprocess.PIPE,
+                          stderr=None if show_stderr else subprocess.PIPE, text=True, timeout=timeout, check=False)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
-        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+        tail = "\n".join((done.stderr or "(see above)").strip().splitlines()[-15:])
         raise CommandFailed(f"{' '.join(command)} exited with {done.returncode}:\n{tail}")
     return seconds, done.stdout
 
