@@ -214,8 +214,10 @@ class SpeedBenchmark:
     # -- build throughput ----------------------------------------------------------------------------------
 
     def _baseline_texts(self, index_folder: Path, out: Path) -> tuple[int, int]:
-        """Every distinct text the product embedded (passages, then claim quotes) and each passage's row."""
+        """Every distinct text whose vector the product's index holds (passages, claim quotes, and the rules'
+        criterion examples when the index stores their vectors), and each passage's row among them."""
         from index.store import read_jsonl
+        from knowledge.rules import load_rules
 
         passages = [row["text"] for row in read_jsonl(index_folder / "passages.jsonl")]
         texts: dict[str, int] = {}
@@ -224,6 +226,10 @@ class SpeedBenchmark:
             articles = {row["id"]: row["text"] for row in read_jsonl(index_folder / "articles.jsonl")}
             for claim in read_jsonl(index_folder / "claims.jsonl"):
                 texts.setdefault(articles[claim["article_id"]][claim["quote_start"] : claim["quote_end"]], len(texts))
+        if (index_folder / "example_vectors.npy").is_file():
+            for criterion in load_rules(RULES).criteria:
+                for example in criterion.examples:
+                    texts.setdefault(example, len(texts))
         out.write_text(json.dumps({"texts": list(texts), "passage_rows": rows}), encoding="utf-8")
         return len(rows), len(texts)
 
@@ -270,8 +276,12 @@ class SpeedBenchmark:
             self._baseline_build(library, texts_file, passages)
         base = self.baseline_builds.get(library.label, {})
         label = self.label(library, backend)
-        note = (f"{passages} passages; stackpick embedded {statistics.median(embedded) if embedded else '?'} texts, "
-                f"the baseline the {texts} distinct passages and claim quotes")
+        product_texts = statistics.median(embedded) if embedded else None
+        note = (f"{passages} passages; stackpick embedded {product_texts if product_texts is not None else '?'} "
+                f"texts, the baseline the {texts} distinct texts whose vectors the index holds")
+        if product_texts is not None and product_texts != texts:
+            self.note(f"{library.label} · {backend}: stackpick embedded {product_texts:g} texts per build, the "
+                      f"baseline {texts}: not quite the same work")
         rates = [passages / w for w in walls]
         base_rates = [passages / w for w in base.get("wall_s", [])]
         extra: dict[str, Any] = {"passages": passages, "baseline_texts": texts, "embedded_texts": embedded,
@@ -421,7 +431,11 @@ class SpeedBenchmark:
             self.note(warning)
         seed = self.workspace.library("seed")
         self.log(f"quality: retrieval benchmark and dev-set eval for {', '.join(backends)}")
-        self.report.quality = quality_bench.measure(self.workspace, seed, backends, self.ensure_index, self.scratch)
+        result = quality_bench.measure(self.workspace, seed, backends, self.ensure_index, self.scratch)
+        # Name each path by what it built (default → onnx-int8), as the speed table does.
+        result["backends"] = {self.label(seed, b): r for b, r in result["backends"].items()}
+        result["differences"] = quality_bench.differences(result["backends"])
+        self.report.quality = result
 
     def step(self, name: str, action: Callable[..., None], *args: Any) -> None:
         """One measurement; a failure is reported and the run goes on with the next."""
