@@ -105,7 +105,8 @@ def _print_report(report) -> None:
         err.print(f"[yellow]Warning:[/yellow] {warning}", highlight=False)
     build = report.build
     if report.added:
-        out.print(f"Added {len(report.added)} article(s): {', '.join(report.added)}", highlight=False)
+        shown = ", ".join(report.added[:10]) + (f" and {len(report.added) - 10} more" if len(report.added) > 10 else "")
+        out.print(f"Added {len(report.added)} article(s): {shown}", highlight=False)
     if build:
         out.print(f"Index version {build.version}: {build.articles} articles, {build.passages} passages, "
                   f"{build.claims} claims; embedded {build.embedded} new texts in {report.seconds:.1f}s",
@@ -113,14 +114,23 @@ def _print_report(report) -> None:
 
 
 @index_app.command("build")
-def index_build() -> None:
+def index_build(
+    full: Annotated[bool, typer.Option("--full", help="Re-read, re-chunk and re-extract every article instead "
+                                       "of reusing what the served version already holds for unchanged files.")]
+    = False,
+) -> None:
     """Build a new index version from the library folder and publish it atomically.
 
-    Unchanged passages come from the embedding cache, so a rebuild only embeds what is new.
+    Articles whose files are unchanged since the served version keep their passages, claims and vectors; new or
+    edited ones are chunked and embedded (through the embedding cache), so a rebuild costs what changed.
 
-    Example: stackpick index build
+    Examples:
+
+      stackpick index build
+
+      stackpick index build --full
     """
-    _print_report(_run_library(lambda librarian: librarian.rebuild()))
+    _print_report(_run_library(lambda librarian: librarian.rebuild(full=full)))
 
 
 @index_app.command("add")

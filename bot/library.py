@@ -9,12 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.build import BuildReport, ProgressHook, build_index
+from index.build import BuildReport, ProgressHook, build_index, current_articles
 from index.cache import EmbeddingCache
 from index.embedding import Embedder, build_embedder, token_counter_for
 from index.encoder import ENCODER_DIR
 from index.store import IndexStore
-from knowledge.corpus import Article, article_path, load_library, write_article
+from knowledge.corpus import Article, article_path, write_article
 from knowledge.ingest import Draft, IngestError, check_duplicates, read_source, to_article
 from knowledge.rules import load_rules
 
@@ -63,7 +63,7 @@ class Librarian:
     def _store(self) -> IndexStore:
         return IndexStore(self.settings.index_dir)
 
-    def rebuild(self) -> AddReport:
+    def rebuild(self, full: bool = False) -> AddReport:
         started = time.perf_counter()
         with _BUILD_LOCK:
             before = self._passage_count()
@@ -74,7 +74,7 @@ class Librarian:
                     token_counter_for(self.embedder, self.settings.embedding_model),
                     load_rules(self.settings.rules_file), cache,
                     hnsw_threshold=self.settings.hnsw_threshold, keep_versions=self.settings.keep_versions,
-                    progress=self.progress,
+                    progress=self.progress, reuse=not full,
                 )
             finally:
                 cache.close()
@@ -91,7 +91,8 @@ class Librarian:
 
     def prepare(self, items: list[Draft | Article], force: bool) -> tuple[list[Article], list[str]]:
         """Validate every new article against the library and each other before anything is written."""
-        library = load_library(self.settings.library_dir) if self.settings.library_dir.is_dir() else []
+        folder = self.settings.library_dir
+        library = current_articles(folder, self._store()) if folder.is_dir() else []
         ids = {a.id for a in library}
         accepted: list[Article] = []
         warnings: list[str] = []

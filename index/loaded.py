@@ -64,7 +64,8 @@ class LoadedIndex:
             self._bm25, self._faiss = bm25, faiss_index
 
 
-def _article(row: dict[str, Any]) -> Article:
+def article_from_row(row: dict[str, Any]) -> Article:
+    """An Article from its articles.jsonl row."""
     for key in ("published", "updated"):
         if row.get(key):
             row[key] = dt.date.fromisoformat(row[key])
@@ -93,7 +94,7 @@ def load_index(store: IndexStore, version: str | None = None, verify: bool = Tru
     if verify:
         store.verify(manifest.version, manifest)
     try:
-        articles = {a.id: a for a in (_article(r) for r in read_jsonl(folder / "articles.jsonl"))}
+        articles = {a.id: a for a in (article_from_row(r) for r in read_jsonl(folder / "articles.jsonl"))}
         passages = [Passage(**r) for r in read_jsonl(folder / "passages.jsonl")]
         claims = [Claim.from_dict(r) for r in read_jsonl(folder / "claims.jsonl")]
         claim_vectors = np.load(folder / "claim_vectors.npy")

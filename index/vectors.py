@@ -56,11 +56,16 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 
 
 def build_bm25(texts: list[str]):
+    return build_bm25_from_tokens(tokenize(texts))
+
+
+def build_bm25_from_tokens(tokens: list[list[str]]):
+    """A BM25 index over already tokenized passages (a rebuild reuses the tokens of unchanged ones)."""
     import bm25s
 
     retriever = bm25s.BM25()
-    if texts:
-        retriever.index(tokenize(texts), show_progress=False)
+    if tokens:
+        retriever.index(tokens, show_progress=False)
     return retriever
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .corpus import Article
@@ -34,7 +34,8 @@ class Claim:
     strength: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Shallow on purpose: dataclasses.asdict deep-copies every field, which costs seconds per 40,000 claims.
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["criteria"] = list(self.criteria)
         return data
 

@@ -88,7 +88,8 @@ def parse_article_file(path: Path) -> Article:
     if not match:
         raise LibraryError(f"{path}: missing YAML front matter (a '---' block with at least an id)")
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        # libyaml's parser when PyYAML has it: ten times faster, which counts at 10,000 articles.
+        meta = yaml.load(match.group(1), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except yaml.YAMLError as exc:
         raise LibraryError(f"{path}: front matter is not valid YAML ({exc})") from exc
     if not isinstance(meta, dict):
@@ -148,19 +149,23 @@ def text_fingerprint(text: str) -> str:
     return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
 
 
-def _shingles(text: str, size: int = 5) -> set[str]:
-    words = normalize_text(text).split()
+def shingles_of(normalized: str, size: int = 5) -> set[str]:
+    """Word 5-shingles of an already normalized text."""
+    words = normalized.split()
     if len(words) < size:
         return {" ".join(words)}
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
+def jaccard(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
 def similarity(a: str, b: str) -> float:
     """Jaccard similarity of word 5-shingles: 1.0 for the same text, near 0 for unrelated texts."""
-    sa, sb = _shingles(a), _shingles(b)
-    if not sa or not sb:
-        return 0.0
-    return len(sa & sb) / len(sa | sb)
+    return jaccard(shingles_of(normalize_text(a)), shingles_of(normalize_text(b)))
 
 
 def corpus_hash(articles: Iterable[Article]) -> str:

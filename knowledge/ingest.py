@@ -9,7 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cleaning import clean_text
-from .corpus import FRONT_MATTER, Article, LibraryError, parse_article_file, similarity, slugify, text_fingerprint
+from .corpus import (
+    FRONT_MATTER,
+    Article,
+    LibraryError,
+    jaccard,
+    normalize_text,
+    parse_article_file,
+    shingles_of,
+    slugify,
+)
 
 MIN_WORDS = 80
 NEAR_DUPLICATE = 0.6
@@ -93,12 +102,35 @@ def from_file(path: Path) -> Draft | Article:
     text = _decode(data, origin)
     if path.suffix.lower() in (".html", ".htm") or re.match(r"\s*(<!doctype html|<html)", text, re.IGNORECASE):
         return from_html(text, origin)
-    if path.suffix.lower() in (".md", ".markdown") and FRONT_MATTER.match(text):
+    match = FRONT_MATTER.match(text) if path.suffix.lower() in (".md", ".markdown") else None
+    if match:
+        meta = _front_matter(match.group(1))
+        if "id" not in meta:
+            # Front matter without an id: keep what it states and let the library give the id, as for plain text.
+            return Draft(text=text[match.end() :].strip(), title=_text_field(meta, "title"),
+                         author=_text_field(meta, "author"), publisher=_text_field(meta, "publisher"),
+                         published=_parse_date(meta.get("published") or meta.get("date")),
+                         url=_text_field(meta, "url"), origin=origin)
         try:
             return parse_article_file(path)
         except LibraryError as exc:
             raise IngestError(str(exc)) from exc
     return Draft(text=text, origin=origin)
+
+
+def _front_matter(block: str) -> dict[str, object]:
+    import yaml
+
+    try:
+        meta = yaml.safe_load(block)
+    except yaml.YAMLError:
+        return {"id": None}  # let parse_article_file report the YAML error with the file name
+    return meta if isinstance(meta, dict) else {"id": None}
+
+
+def _text_field(meta: dict[str, object], key: str) -> str | None:
+    value = meta.get(key)
+    return str(value).strip() or None if value is not None else None
 
 
 def from_url(url: str, timeout: float = 15.0) -> Draft:
@@ -150,15 +182,33 @@ def to_article(item: Draft | Article, existing_ids: set[str]) -> Article:
 
 def check_duplicates(article: Article, library: list[Article], force: bool) -> str | None:
     """Refuse an exact duplicate; a near-duplicate is refused unless forced (returns a warning when forced)."""
-    fingerprint = text_fingerprint(article.text)
+    normalized = normalize_text(article.text)
+    fingerprint = hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+    mine = shingles_of(normalized)
+    ordered = sorted(mine)
+    probes = [ordered[i * len(ordered) // 8] for i in range(8)] if len(ordered) >= 8 else []
+    near: tuple[float, str] | None = None
     for other in library:
-        if text_fingerprint(other.text) == fingerprint:
+        theirs_text = normalize_text(other.text)
+        if theirs_text == normalized or hashlib.sha256(theirs_text.encode("utf-8")).hexdigest() == fingerprint:
             raise IngestError(f"{article.id}: the same text is already in the library as {other.id!r}")
-    for other in library:
-        score = similarity(article.text, other.text)
+        if near is not None:
+            continue
+        # Jaccard similarity can't reach the threshold when one set is much smaller than the other: word counts
+        # rule most articles out before their shingles are built.
+        words = theirs_text.count(" ") + 1
+        if min(words, len(mine)) < NEAR_DUPLICATE * max(words, len(mine)) - 5:
+            continue
+        # A near-duplicate holds most of our shingles, so most of a handful spread over our text appear in its
+        # text verbatim; an unrelated article holds almost none (a substring test is far cheaper than shingling).
+        if probes and sum(sample in theirs_text for sample in probes) < 3:
+            continue
+        score = jaccard(mine, shingles_of(theirs_text))
         if score >= NEAR_DUPLICATE:
-            message = f"{article.id}: {score:.0%} of its text matches {other.id!r}"
-            if not force:
-                raise IngestError(message + "; add --force to add it anyway")
-            return message
-    return None
+            near = (score, other.id)
+    if near is None:
+        return None
+    message = f"{article.id}: {near[0]:.0%} of its text matches {near[1]!r}"
+    if not force:
+        raise IngestError(message + "; add --force to add it anyway")
+    return message

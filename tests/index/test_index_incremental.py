@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.library import Librarian
+from index.build import build_index
 from index.cache import EmbeddingCache, embed_with_cache
 from index.chunking import chunk_article
 from index.embedding import HashingEmbedder
@@ -140,3 +141,61 @@ def test_librarian_add_embeds_only_the_new_article(settings, built_index, tmp_pa
     assert index.version == report.version
     hits = HybridSearcher(index, HashingEmbedder()).search("lighthouse foghorn telemetry", k=3)
     assert hits[0].article_id == NEW_ARTICLE.id
+
+
+def _contents(store: IndexStore) -> tuple[list[object], list[object], object, object, object]:
+    index = load_index(store)
+    vectors = index.faiss.reconstruct_n(0, index.faiss.ntotal)
+    keywords = HybridSearcher(index, HashingEmbedder()).search("lighthouse event loop pandas", k=8, mode="bm25")
+    return index.passages, index.claims, vectors, index.claim_vectors, [(h.passage_id, h.score) for h in keywords]
+
+
+def test_a_rebuild_reuses_unchanged_articles_without_parsing_them(build, library_dir: Path, store: IndexStore,
+                                                                   rules, token_counter,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    quiet = Article(id="zz-quiet", title="Field notes",
+                    text="The harbour wall was repainted in spring and the gulls moved to the north pier. " * 12)
+    write_article(library_dir, quiet)  # an article that takes no side: no claims to carry over
+    build()
+    write_article(library_dir, NEW_ARTICLE)
+    parsed: list[str] = []
+    real_parse = parse_article_file
+
+    def counting_parse(path: Path) -> Article:
+        parsed.append(path.name)
+        return real_parse(path)
+
+    monkeypatch.setattr("index.build.parse_article_file", counting_parse)
+    embedder = HashingEmbedder()
+    report = build(embedder=embedder)
+    assert parsed == [article_path(library_dir, NEW_ARTICLE.id).name]  # the five seeds came from the index
+    assert embedder.texts_embedded == len(texts_to_embed(NEW_ARTICLE, rules, token_counter))  # no cache at all
+    assert report.added_articles == [NEW_ARTICLE.id]
+    reused = _contents(store)
+
+    # The same library built from scratch gives the same version contents, row for row.
+    build_index(library_dir, store, HashingEmbedder(), token_counter, rules, reuse=False)
+    passages, claims, vectors, claim_vectors, keywords = _contents(store)
+    assert reused[0] == passages and reused[1] == claims
+    assert (reused[2] == vectors).all() and (reused[3] == claim_vectors).all()
+    assert reused[4] == keywords and keywords  # BM25 from reused tokens ranks exactly as from fresh ones
+    assert not [c for c in claims if c.article_id == quiet.id]
+
+
+def test_an_edited_file_is_read_again_and_other_rules_mean_a_full_build(build, library_dir: Path, store: IndexStore,
+                                                                        rules, token_counter,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    build()
+    seed = load_library(library_dir)[2]
+    write_article(library_dir, seed.model_copy(update={"text": seed.text + "\n\nNode.js is the best option."}))
+    parsed: list[str] = []
+    real_parse = parse_article_file
+    monkeypatch.setattr("index.build.parse_article_file", lambda path: parsed.append(path.name) or real_parse(path))
+    build()
+    assert parsed == [article_path(library_dir, seed.id).name]
+    assert "Node.js is the best option." in load_index(store).articles[seed.id].text
+
+    parsed.clear()
+    other_rules = rules.model_copy(update={"source_hash": "edited rules"})
+    build_index(library_dir, store, HashingEmbedder(), token_counter, other_rules)
+    assert len(parsed) == len(load_library(library_dir))  # claims depend on the rules: nothing is reused

@@ -47,7 +47,7 @@ def big_library(tmp_path_factory: pytest.TempPathFactory, make_environment):  # 
     paths, _, env = make_environment(tmp_path_factory.mktemp("kill"))
     grow_library(paths.library_dir)
     started = time.monotonic()
-    first = subprocess.run([sys.executable, "-m", "bot.cli", "index", "build"], env=env, cwd=paths.root,
+    first = subprocess.run([sys.executable, "-m", "bot.cli", "index", "build", "--full"], env=env, cwd=paths.root,
                            capture_output=True, text=True, timeout=120)
     seconds = time.monotonic() - started
     assert first.returncode == 0, first.stderr
@@ -59,7 +59,8 @@ def big_library(tmp_path_factory: pytest.TempPathFactory, make_environment):  # 
 
 def start_build(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "index", "build"],
+        # --full: a rebuild that reuses the served version would finish before the kill lands
+        [sys.executable, "-m", "bot.cli", "index", "build", "--full"],
         env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
 
