@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import textwrap
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,12 +146,15 @@ def _row_cells(row: Row) -> list[str]:
 
 
 LEGEND = {
-    "python_floor_s": "`python -c pass`: the floor of any Python command",
-    "import_st_s": "`python -c \"import sentence_transformers\"`: what the torch path pays before doing anything",
+    "python_floor_s": "the floor of any Python command",
+    "import_st_s": "what the torch path pays before doing anything",
     "build_passages_per_s": "passages indexed per second by `stackpick index build` (whole process) on fresh "
-                            "index and cache folders; baseline: a process that loads sentence-transformers, embeds the "
-                            "same distinct texts (passages and claim quotes) and builds an IndexFlatIP",
+                            "index and cache folders; baseline: a process that loads sentence-transformers, embeds "
+                            "the same distinct texts whose vectors the index holds (passages, claim quotes, criterion "
+                            "examples) and builds an IndexFlatIP",
     "build_first_s": "the first build on a fresh cache, which also exports the encoder (once per model and machine)",
+    "build_inside_passages_per_s": "the same builds timed inside: the manifest's build seconds (no process start or "
+                                   "model load); baseline: its encode and index time",
     "cold_ask_s": "`stackpick ask \"Q\"` from process start to exit, answer printed; baseline: a process that imports "
                   "sentence-transformers, loads the model, encodes the question and searches the IndexFlatIP",
     "warm_p50_ms": "one `Advisor.ask()` in a loaded process, over the dev questions and retrieval queries; baseline: "
@@ -175,12 +179,19 @@ def rich_table(report: Report) -> Table:
     return table
 
 
+def _when(stamp: str) -> str:
+    match = re.fullmatch(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)\d\dZ", stamp)
+    return f"{match[1]}-{match[2]}-{match[3]} {match[4]}:{match[5]} UTC" if match else stamp
+
+
 def caption(report: Report) -> str:
     m = report.machine
     load = m.get("load_before")
     load_text = f", load avg {load:.2f} before / {m.get('load_after', math.nan):.2f} after" if load is not None else ""
-    return (f"{report.started_at}, {m.get('cpus', '?')} CPUs{load_text}; "
-            f"medians of {report.options.get('runs', '?')} runs unless noted")
+    runs = report.options.get("runs", "?")
+    runs_text = "one run each" if runs == 1 else f"medians of {runs} runs"
+    commit = f" at {m['git']}" if m.get("git") else ""
+    return f"{_when(report.started_at)}{commit}, {m.get('cpus', '?')} CPUs{load_text}; {runs_text} unless noted"
 
 
 def quality_table(report: Report) -> Table | None:
@@ -220,6 +231,10 @@ def legend(report: Report) -> list[str]:
     return [f"{measure}: {text}" for measure, text in seen.items()]
 
 
+def _wrap(text: str, indent: str = "") -> str:
+    return textwrap.fill(text, width=118, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+
+
 def print_report(report: Report, console: Console) -> None:
     console.print(rich_table(report))
     for line in legend(report):
@@ -249,16 +264,16 @@ def markdown_table(report: Report) -> str:
     for row in report.rows:
         cells = [c.replace("|", "\\|") for c in _row_cells(row)] + [result_text(row, plain=True)]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", f"Measured {caption(report)}. Baseline: stock sentence-transformers fp32 "
-              "`encode(normalize_embeddings=True)` + exact `faiss.IndexFlatIP`, no cache, on the same passages. "
-              "Reproduce with `make bench` (`python -m benchmarks.speed --help`)."]
-    lines += ["", *[f"- {line}" for line in legend(report)]]
+    lines += ["", _wrap(f"Measured {caption(report)}. Baseline: stock sentence-transformers fp32 "
+                        "`encode(normalize_embeddings=True)` + exact `faiss.IndexFlatIP`, no cache, on the same texts. "
+                        "Reproduce with `make bench` (`python -m benchmarks.speed --help`).")]
+    lines += ["", *[_wrap(f"- {line}", "  ") for line in legend(report)]]
     if report.quality:
         lines += ["", "| backend | dense r@5 | bm25 r@5 | hybrid r@5 | hybrid MRR | verdict | grounding | support "
                   "| refusals | disagreements |", "|" + "---|" * 10]
         for backend, result in report.quality.get("backends", {}).items():
             lines.append("| " + " | ".join([backend, *quality_cells(result)]) + " |")
-        lines += [f"\n{line}" for line in report.quality.get("differences", [])]
+        lines += ["", *[_wrap(f"- {line}", "  ") for line in report.quality.get("differences", [])]]
     return "\n".join(lines)
 
 
