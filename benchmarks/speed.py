@@ -107,10 +107,6 @@ def machine() -> dict[str, Any]:
             "git": f"{git}{'-dirty' if dirty else ''}", "load_before": os.getloadavg()[0]}
 
 
-def _ms(summary: Summary) -> tuple[float, float]:
-    return summary.median, summary.p95
-
-
 class SpeedBenchmark:
     """One run: every measurement for every library size and backend, into one Report."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -126,8 +127,12 @@ class Workspace:
     def discard(paths: IndexPaths) -> None:
         shutil.rmtree(paths.index_dir.parent, ignore_errors=True)
 
+    def _expected(self, library: Library, backend: str) -> dict[str, str]:
+        return {"library": library.key, "backend": backend, "model": self.model, "code": build_code_hash()}
+
     def index_ready(self, library: Library, paths: IndexPaths, backend: str) -> bool:
-        """True when a previous run built this library's index with this backend and it is still being served."""
+        """True when a previous run built this library's index with this backend and the same build code, and that
+        version is still the one served."""
         from index.store import IndexStore, IndexUnavailable
 
         marker = paths.index_dir / MARKER
@@ -136,19 +141,28 @@ class Workspace:
             manifest = IndexStore(paths.index_dir).read_manifest()
         except (OSError, ValueError, IndexUnavailable):
             return False
-        expected = {"library": library.key, "backend": backend, "model": self.model}
+        expected = self._expected(library, backend)
         return all(recorded.get(k) == v for k, v in expected.items()) and recorded.get("version") == manifest.version
 
     def mark_built(self, library: Library, paths: IndexPaths, backend: str) -> None:
         from index.store import IndexStore
 
         version = IndexStore(paths.index_dir).read_manifest().version
-        (paths.index_dir / MARKER).write_text(json.dumps(
-            {"library": library.key, "backend": backend, "model": self.model, "version": version}))
+        (paths.index_dir / MARKER).write_text(json.dumps({**self._expected(library, backend), "version": version}))
 
     def forget(self, paths: IndexPaths) -> None:
         """Make the next ensure rebuild this index (its embedding cache is kept)."""
         (paths.index_dir / MARKER).unlink(missing_ok=True)
+
+
+def build_code_hash() -> str:
+    """A hash of what decides an index's contents (knowledge/ and index/ code, the rules): a kept index built by
+    other code is rebuilt (from the embedding cache) so every run measures the code as it is."""
+    digest = hashlib.sha256()
+    for path in sorted([*(ROOT / "knowledge").glob("*.py"), *(ROOT / "index").glob("*.py"), RULES]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def restore_after_add(library: Library, paths: IndexPaths, article_id: str, versions_before: list[str],
