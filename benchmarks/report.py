@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .profiling import summary_lines
+
 README_START = "<!-- speed:start -->"
 README_END = "<!-- speed:end -->"
 SCHEMA = 1
@@ -72,6 +74,7 @@ class Report:
     libraries: dict[str, dict[str, Any]] = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
     quality: dict[str, Any] | None = None
+    profiles: dict[str, dict[str, Any]] | None = None
     notes: list[str] = field(default_factory=list)
 
     def find(self, key: str, library: str | None = None, backend: str | None = None) -> Row | None:
@@ -89,7 +92,7 @@ class Report:
             rows.append(data)
         return {"schema": SCHEMA, "started_at": self.started_at, "finished_at": self.finished_at,
                 "machine": self.machine, "options": self.options, "libraries": self.libraries, "rows": rows,
-                "quality": self.quality, "notes": self.notes}
+                "quality": self.quality, "profiles": self.profiles, "notes": self.notes}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Report:
@@ -101,7 +104,7 @@ class Report:
         return cls(started_at=data["started_at"], finished_at=data.get("finished_at", ""),
                    machine=data.get("machine", {}), options=data.get("options", {}),
                    libraries=data.get("libraries", {}), rows=rows, quality=data.get("quality"),
-                   notes=data.get("notes", []))
+                   profiles=data.get("profiles"), notes=data.get("notes", []))
 
 
 # -- formatting ------------------------------------------------------------------------------------------------
@@ -244,6 +247,9 @@ def print_report(report: Report, console: Console) -> None:
         console.print(quality)
         for line in report.quality.get("differences", []) if report.quality else []:
             console.print(f"  {line}", highlight=False, markup=False)
+    for name, profile in (report.profiles or {}).items():
+        for line in summary_lines(name, profile):
+            console.print(line, highlight=False, markup=False)
     for note in report.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)
 
@@ -274,6 +280,11 @@ def markdown_table(report: Report) -> str:
         for backend, result in report.quality.get("backends", {}).items():
             lines.append("| " + " | ".join([backend, *quality_cells(result)]) + " |")
         lines += ["", *[_wrap(f"- {line}", "  ") for line in report.quality.get("differences", [])]]
+    if report.profiles:
+        lines += ["", "<details><summary>Where the time goes (cProfile, -X importtime)</summary>", "", "```text"]
+        for name, profile in report.profiles.items():
+            lines += summary_lines(name, profile)
+        lines += ["```", "", "</details>"]
     return "\n".join(lines)
 
 

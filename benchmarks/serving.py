@@ -1,6 +1,6 @@
 """A stand-in for the serving process, run as its own process: serve's load path, then timed answers and peak RSS.
 
-    python -m benchmarks.serving QUESTIONS.json [--warmup N] [--repeat N] [--no-slack]
+    python -m benchmarks.serving QUESTIONS.json [--warmup N] [--repeat N] [--no-slack] [--profile OUT.prof]
 
 It imports the Slack stack the way `stackpick serve` does (unless --no-slack), loads the advisor from the
 STACKPICK_* environment with serve's own warm-up, answers every question `repeat` times timing each `ask()`, and
@@ -10,6 +10,7 @@ prints one JSON object: load time, latencies, peak RSS, and whether torch was im
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import resource
 import sys
@@ -29,7 +30,7 @@ def _vm_hwm_mb() -> float | None:
     return None
 
 
-def run(questions: list[str], warmup: int, repeat: int, slack: bool) -> dict[str, Any]:
+def run(questions: list[str], warmup: int, repeat: int, slack: bool, profile: Path | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     if slack:  # what `stackpick serve` holds in memory besides the advisor
         import bot.serve
@@ -51,6 +52,9 @@ def run(questions: list[str], warmup: int, repeat: int, slack: bool) -> dict[str
         advisor.ask(question)
     latencies: list[float] = []
     verdicts: list[str] = []
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
     for n in range(repeat):
         for question in questions:
             t0 = time.perf_counter()
@@ -58,6 +62,9 @@ def run(questions: list[str], warmup: int, repeat: int, slack: bool) -> dict[str
             latencies.append((time.perf_counter() - t0) * 1000)
             if n == 0:
                 verdicts.append(answer.verdict)
+    if profiler and profile:
+        profiler.disable()
+        profiler.dump_stats(str(profile))
     manifest = advisor.engine.index.manifest
     return {
         "load_s": load_s,
@@ -78,9 +85,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=2, help="untimed questions answered first")
     parser.add_argument("--repeat", type=int, default=1, help="passes over the questions")
     parser.add_argument("--no-slack", action="store_true", help="do not import the Slack stack")
+    parser.add_argument("--profile", type=Path, default=None, help="cProfile the timed answers into this file")
     args = parser.parse_args(argv)
     questions = json.loads(args.questions.read_text(encoding="utf-8"))
-    result = run(questions, args.warmup, args.repeat, slack=not args.no_slack)
+    result = run(questions, args.warmup, args.repeat, slack=not args.no_slack, profile=args.profile)
     sys.stdout.write(json.dumps(result) + "\n")
 
 

@@ -36,6 +36,7 @@ from rich.markup import escape
 
 from . import quality as quality_bench
 from .backends import DEFAULT, quality_backends, resolve
+from .profiling import cprofile_command, import_profile, profile_file, summary_lines
 from .report import Report, Row, markdown_table, print_report, update_readme, write_json
 from .synthetic import extra_article
 from .targets import apply_targets
@@ -64,6 +65,7 @@ class Options:
     baseline: bool
     quality: bool
     quick: bool
+    profile: bool = False
 
     @property
     def runs(self) -> int:
@@ -389,37 +391,71 @@ class SpeedBenchmark:
     # -- adding one article --------------------------------------------------------------------------------
 
     def add_one(self, library: Library, backend: str) -> None:
-        from index.store import IndexStore
-        from knowledge.corpus import write_article
-
-        paths = self.ensure_index(library, backend)
-        store = IndexStore(paths.index_dir)
-        folder = self.scratch / "add"
-        params = library.params or _seed_params(library)
         samples: list[float] = []
         for n in range(self.options.add_runs):
-            # A salt unique to this run makes the article (and its passages) new to the embedding cache.
-            article = extra_article(SEEDS, RULES, params, salt=f"{self.stamp}-{backend}-{n}")
-            path = write_article(folder, article)
-            versions, current = store.versions(), store.current_version()
-            assert current is not None
-            try:
-                wall, _ = run(self.stackpick("index", "add", str(path), "--force"), self.env(library, paths, backend),
-                              cwd=self.scratch)
-            except CommandFailed:
-                restore_after_add(library, paths, article.id, versions, current, self.note)
-                raise
-            changed_in_place = store.current_version() == current
-            restore_after_add(library, paths, article.id, versions, current, self.note)
-            if changed_in_place:  # an add that rewrote the served version: rebuild before the next use
-                self.note(f"{library.label} · {backend}: `index add` changed the served version in place; rebuilt it")
-                self.workspace.forget(paths)
-                paths = self.ensure_index(library, backend)
+            wall = self._add_once(library, backend, salt=f"{self.stamp}-{backend}-{n}")
             samples.append(wall)
             self.log(f"{library.label} · {backend} · add one article run {n}: {wall:.2f} s")
         self.report.rows.append(Row(
             "add_one_s", "add one article", library.label,
             self.label(library, backend), "s", statistics.median(samples), samples=samples))
+
+    def _add_once(self, library: Library, backend: str, salt: str, profile: Path | None = None) -> float:
+        """Time `stackpick index add` of a new article, then put library and index back as they were."""
+        from index.store import IndexStore
+        from knowledge.corpus import write_article
+
+        paths = self.ensure_index(library, backend)
+        store = IndexStore(paths.index_dir)
+        # A salt unique to this run makes the article (and its passages) new to the embedding cache.
+        article = extra_article(SEEDS, RULES, library.params or _seed_params(library), salt=salt)
+        path = write_article(self.scratch / "add", article)
+        versions, current = store.versions(), store.current_version()
+        assert current is not None
+        command = self.stackpick("index", "add", str(path), "--force")
+        if profile is not None:
+            command = cprofile_command(command, profile)
+        try:
+            wall, _ = run(command, self.env(library, paths, backend), cwd=self.scratch)
+        except CommandFailed:
+            restore_after_add(library, paths, article.id, versions, current, self.note)
+            raise
+        changed_in_place = store.current_version() == current
+        restore_after_add(library, paths, article.id, versions, current, self.note)
+        if changed_in_place:  # an add that rewrote the served version: rebuild before the next use
+            self.note(f"{library.label} · {backend}: `index add` changed the served version in place; rebuilt it")
+            self.workspace.forget(paths)
+            self.ensure_index(library, backend)
+        return wall
+
+    # -- profiles ------------------------------------------------------------------------------------------
+
+    def profile(self) -> None:
+        """Where the time goes: cold ask on the seeds (imports and functions), warm answers and adding an article
+        on the largest library; .prof files beside the JSON, the top entries in it."""
+        out = RESULTS / f"profile-{self.stamp}"
+        out.mkdir(parents=True, exist_ok=True)
+        backend = self.options.backends[0]
+        profiles: dict[str, dict[str, Any]] = {}
+        seed = self.workspace.library("seed")
+        paths = self.ensure_index(seed, backend)
+        env = self.env(seed, paths, backend)
+        ask = self.stackpick("ask", COLD_QUESTION)
+        prof = out / "cold-ask-seed.prof"
+        run(cprofile_command(ask, prof), env, cwd=self.scratch)
+        profiles["cold ask · seed"] = {"imports": import_profile(ask, env, cwd=self.scratch), **profile_file(prof)}
+        largest = self.workspace.library(max(self.options.sizes, key=lambda s: size_label(s) or 0))
+        prof = out / f"warm-{largest.label}.prof"
+        run_json(self.python("-m", "benchmarks.serving", str(self.questions_file), "--profile", str(prof)),
+                 self.env(largest, self.ensure_index(largest, backend), backend), cwd=self.scratch)
+        profiles[f"warm answers · {largest.label}"] = profile_file(prof)
+        prof = out / f"add-one-{largest.label}.prof"
+        self._add_once(largest, backend, salt=f"{self.stamp}-profile", profile=prof)
+        profiles[f"add one article · {largest.label}"] = profile_file(prof)
+        self.report.profiles = profiles
+        for name, profile in profiles.items():
+            for line in summary_lines(name, profile):
+                self.log(line)
 
     def quality(self) -> None:
         backends, warnings = quality_backends()
@@ -466,6 +502,8 @@ class SpeedBenchmark:
                 self.step(f"{where} · add one article", self.add_one, library, backend)
         if options.quality:
             self.step("quality", self.quality)
+        if options.profile:
+            self.step("profile", self.profile)
         self.report.machine["load_after"] = os.getloadavg()[0]
         self.report.finished_at = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         if self.report.machine["load_before"] > (os.cpu_count() or 1) * 0.5:
@@ -497,6 +535,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-baseline", action="store_true", help="skip the sentence-transformers baseline")
     parser.add_argument("--quality", action="store_true",
                         help="also run the retrieval benchmark and the dev-set eval on the default and torch paths")
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile cold ask (imports, functions), warm answers and adding an article")
     parser.add_argument("--json", type=Path, default=None, help="also write the JSON report here")
     parser.add_argument("--update-readme", action="store_true", help="rewrite the README's speed table")
     parser.add_argument("--render", type=Path, default=None,
@@ -523,6 +563,7 @@ def options_from(args: argparse.Namespace, console: Console) -> Options:
         baseline=not args.no_baseline,
         quality=bool(args.quality),
         quick=quick,
+        profile=bool(args.profile),
     )
 
 

@@ -156,3 +156,19 @@ def test_report_json_table_and_readme(tmp_path: Path) -> None:
     bare = tmp_path / "BARE.md"
     bare.write_text("no markers\n")
     assert not update_readme(bare, body) and bare.read_text() == "no markers\n"
+
+
+def test_importtime_parsing_keeps_top_level_imports() -> None:
+    from benchmarks.profiling import parse_importtime
+
+    stderr = "\n".join([
+        "import time: self [us] | cumulative | imported package",
+        "import time:       200 |        300 |     torch._C",
+        "import time:      1000 |       4000 |   torch",
+        "import time:       500 |        900 | bot.cli",
+        "import time:       100 |       5000 | sentence_transformers",
+        "some other line",
+    ])
+    parsed = parse_importtime(stderr)
+    assert [i["module"] for i in parsed["top"]] == ["sentence_transformers", "bot.cli"]
+    assert parsed["total_ms"] == pytest.approx(5.9)
