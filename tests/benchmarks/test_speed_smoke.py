@@ -172,3 +172,19 @@ def test_importtime_parsing_keeps_top_level_imports() -> None:
     parsed = parse_importtime(stderr)
     assert [i["module"] for i in parsed["top"]] == ["sentence_transformers", "bot.cli"]
     assert parsed["total_ms"] == pytest.approx(5.9)
+
+
+def test_backends_resolve_with_and_without_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks import backends
+
+    monkeypatch.setattr(backends, "backend_setting", lambda: backends.BackendSetting(None, None, None))
+    usable, warnings = backends.resolve(["default", "torch"])
+    assert usable == ["default"] and len(warnings) == 1 and backends.ENV in warnings[0]
+    assert backends.quality_backends()[0] == ["default"]
+
+    setting = backends.BackendSetting("embedding_backend", ("onnx-int8", "onnx", "torch"), "onnx-int8")
+    monkeypatch.setattr(backends, "backend_setting", lambda: setting)
+    assert backends.resolve(["default", "torch", "bogus"])[0] == ["default", "torch"]
+    assert backends.resolve(["onnx-int8", "default"])[0] == ["default"]  # the default is measured once
+    assert backends.backend_env("torch") == {backends.ENV: "torch"} and backends.backend_env("default") == {}
+    assert backends.quality_backends()[0] == ["default", "torch"]
