@@ -175,8 +175,13 @@ def _build(
         note("embedding", done, len(texts))
 
     note("embedding", 0, len(texts))
-    vectors, fresh = embed_with_cache(texts, embedder.embed, embedding_key(embedder), embedder.dimension, cache,
-                                      on_progress=embedded)
+    try:
+        vectors, fresh = embed_with_cache(texts, embedder.embed, embedding_key(embedder), embedder.dimension, cache,
+                                          on_progress=embedded)
+    finally:
+        close = getattr(embedder, "close", None)
+        if close is not None:
+            close()  # worker processes are for this build only; a serving bot should not keep them
     passage_vectors[todo_passages] = vectors[: len(todo_passages)]
     claim_vectors[todo_claims] = vectors[len(todo_passages) : len(todo_passages) + len(todo_claims)]
     example_vectors = vectors[len(todo_passages) + len(todo_claims) :] if embed_examples else stored_examples

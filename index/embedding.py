@@ -149,11 +149,11 @@ def build_embedder(spec: str, backend: str, cache_dir: Path, reuse: Sequence[Pat
     if spec.startswith(HASHING) or backend == TORCH:
         return load_embedder(spec, backend)
     _check_backend(backend)
-    from .encoder import OnnxEmbedder
+    from .encoder import OnnxEmbedder, build_workers
     from .export import ensure_encoder
 
     folder, model_id = model_source(spec)
-    return OnnxEmbedder(ensure_encoder(folder, model_id, backend, cache_dir, list(reuse)))
+    return OnnxEmbedder(ensure_encoder(folder, model_id, backend, cache_dir, list(reuse)), workers=build_workers())
 
 
 class StoredEncoder:
