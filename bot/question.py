@@ -17,7 +17,9 @@ from knowledge.rules import Criterion, Rules, SideId, phrase_pattern
 _USER_OR_CHANNEL = re.compile(r"<[@!](?:[^<>|]*)(?:\|[^<>]*)?>")  # <@U123>, <!channel>, <!subteam^S1|@team>
 _CHANNEL_LINK = re.compile(r"<#[A-Z0-9]+\|([^<>]*)>")
 _LINK = re.compile(r"<((?:https?|mailto):[^<>|]*)(?:\|([^<>]*))?>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+# Control, zero-width and bidi-override characters, and lone surrogates (a JSON "\\ud83d" escape decodes to one;
+# it cannot be encoded as UTF-8, so the embedder and the Web API would fail on it).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]")
 
 
 class QuestionError(ValueError):

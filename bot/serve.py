@@ -42,6 +42,8 @@ _KINDS = {"xoxb-": "a bot token", "xoxp-": "a user token", "xapp-": "an app-leve
 _FATAL_AUTH = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed"}
 RELOAD_SECONDS = 5.0
 RETRY_LOAD_SECONDS = 10.0
+# Slack's own payloads are a few kilobytes; anything over a megabyte is refused before it is read (or parsed).
+MAX_BODY_BYTES = 1024 * 1024
 
 
 class CredentialsError(RuntimeError):
@@ -161,14 +163,35 @@ def create_http_app(runtime: Runtime) -> Starlette:
     """`POST /slack/events` for events, commands and interactivity; `GET /healthz` for load balancers."""
 
     async def slack_events(request: Request) -> Response:
+        declared = request.headers.get("content-length", "")
+        if declared and not declared.isdigit():
+            return _refuse(400, "bad content-length")
+        if declared and int(declared) > MAX_BODY_BYTES:
+            return _refuse(413, "body too large")  # refused from the headers alone: nothing is read
         app = runtime.app
         if app is None:
             # Slack retries a 5xx, so an event that arrives while the index loads is delivered again later.
             return JSONResponse({"error": "starting"}, status_code=503)
-        body = await request.body()
+        body = await _read_capped(request)
+        if body is None:
+            return _refuse(413, "body too large")
+        try:
+            # Bolt's verifier calls int() on this header and raises on anything else; it is a refusal, not a crash.
+            int(request.headers.get("x-slack-request-timestamp", ""))
+        except ValueError:
+            return _refuse(401, "invalid request")
+        try:
+            # Bolt parses the body before it checks the signature and raises on bytes that are not UTF-8 or on
+            # JSON that is not an object; such a body is no Slack request, so it is refused instead of crashing.
+            bolt_request = to_bolt_request(request, body)
+            if not _well_formed(bolt_request.body):
+                raise ValueError("not a Slack payload")
+        except Exception as error:
+            log.info("refused a malformed request body (%s)", type(error).__name__)
+            return _refuse(400, "malformed body")
         # Bolt's App is synchronous (it waits up to 3 s for ack()), so dispatch in a worker thread and keep the
         # event loop free for concurrent requests.
-        response = await run_in_threadpool(app.dispatch, to_bolt_request(request, body))
+        response = await run_in_threadpool(app.dispatch, bolt_request)
         return to_starlette_response(response)
 
     async def healthz(request: Request) -> Response:
@@ -184,6 +207,29 @@ def create_http_app(runtime: Runtime) -> Starlette:
     )
 
 
+def _refuse(status: int, reason: str) -> Response:
+    # Closing the connection after a 413 stops a client from pushing the rest of an oversized body at us.
+    headers = {"Connection": "close"} if status == 413 else None
+    return JSONResponse({"error": reason}, status_code=status, headers=headers)
+
+
+def _well_formed(body: object) -> bool:
+    # Bolt's middleware reads these as objects and fails with a 500 on anything else (found by the fuzz tests).
+    return isinstance(body, dict) and all(isinstance(body[key], dict) for key in ("event", "view") if key in body)
+
+
+async def _read_capped(request: Request) -> bytes | None:
+    """The body, or None once it exceeds MAX_BODY_BYTES: a chunked body without a length is never read past that."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def load_into(runtime: Runtime, settings: Settings, stop: threading.Event | None = None) -> None:
     """Load the index and build the app, retrying while the index is missing (it may be built later)."""
     from bot.advisor import Advisor  # deferred: importing the model stack takes seconds
@@ -196,7 +242,7 @@ def load_into(runtime: Runtime, settings: Settings, stop: threading.Event | None
     while not stop.is_set():
         try:
             verify_bot_token(client)
-            advisor = Advisor.from_settings(settings)
+            advisor = Advisor.from_settings(settings, fallback=True)  # an unusable newest version: serve the one before
             warm_up(advisor)
             app = build_app(settings, advisor, Librarian(settings), client=client)
         except CredentialsError as error:
@@ -262,7 +308,7 @@ def run_socket_mode(settings: Settings) -> None:
         raise CredentialsError(problems)
     client = make_web_client(settings)
     verify_bot_token(client)
-    advisor = Advisor.from_settings(settings)
+    advisor = Advisor.from_settings(settings, fallback=True)  # an unusable newest version: serve the one before
     warm_up(advisor)
     app = build_app(settings, advisor, Librarian(settings), client=client)
     start_reload_watcher(advisor)
