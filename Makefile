@@ -19,9 +19,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-# Build the index when none is being served yet (a later `stackpick index build` refreshes it).
+# Build the index when none is served yet, or when the served one doesn't suit the settings (model or backend).
 index: install
-	@$(BIN)/stackpick index stats >/dev/null 2>&1 || $(BIN)/stackpick index build
+	@$(BIN)/stackpick index stats --check >/dev/null 2>&1 || $(BIN)/stackpick index build
 
 # With Slack credentials (environment or .env) run the bot; without them open the local console.
 run: index

@@ -176,6 +176,24 @@ def _open_index():
         raise fail(str(exc)) from exc
 
 
+def _query_encoder(index):  # -> Embedder; raises ValueError saying why this index can't be queried as configured
+    from index.embedding import bind_embedder, query_embedder
+    from index.encoder import EncoderMissing
+    from index.loaded import check_model
+    from index.store import FIX, IndexUnavailable
+
+    config = settings()
+    try:
+        embedder = bind_embedder(query_embedder(config.embedding_model, config.embedding_backend), index.folder)
+        check_model(index.manifest, embedder.model_id, embedder.backend, embedder.dimension,
+                    getattr(embedder, "fingerprint", ""))
+    except EncoderMissing as exc:
+        raise ValueError(f"index version {index.version} has no usable encoder ({exc}); {FIX}") from exc
+    except (IndexUnavailable, ValueError) as exc:
+        raise ValueError(str(exc)) from exc
+    return embedder
+
+
 @index_app.command("list")
 def index_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List the articles in the index being served: id, title, date and passages.
@@ -205,19 +223,34 @@ def index_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
 
 
 @index_app.command("stats")
-def index_stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def index_stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 unless the index can answer with the current "
+                                        "settings (model and backend match, encoder present).")] = False,
+) -> None:
     """Show what the served index holds: articles, passages, vectors, model, version, build time, size.
 
-    Example: stackpick index stats
+    Examples:
+
+      stackpick index stats
+
+      stackpick index stats --check || stackpick index build
     """
     store, index = _open_index()
+    try:
+        _query_encoder(index)
+        problem = None
+    except ValueError as exc:
+        problem = str(exc)
+    if check and problem:
+        raise fail(problem)
     m = index.manifest
     stats = {
         "version": m.version, "built_at": m.built_at, "articles": m.counts["articles"],
         "passages": m.counts["passages"], "claims": m.counts["claims"], "vectors": m.counts["vectors"],
         "model": m.embedding.model, "backend": m.embedding.backend, "dimension": m.embedding.dimension,
         "faiss_index": m.faiss_index, "size_bytes": store.size_on_disk(m.version),
-        "versions_kept": len(store.versions()),
+        "versions_kept": len(store.versions()), "usable": problem is None,
     }
     if as_json:
         out.print_json(json.dumps(stats))
@@ -270,19 +303,12 @@ def search(
         raise fail("the query is empty", code=2)
     from dataclasses import asdict
 
-    from index.embedding import bind_embedder, query_embedder
-    from index.encoder import EncoderMissing
-    from index.loaded import check_model
     from index.search import HybridSearcher
-    from index.store import IndexUnavailable
 
-    config = settings()
     _, index = _open_index()
     try:
-        embedder = bind_embedder(query_embedder(config.embedding_model, config.embedding_backend), index.folder)
-        check_model(index.manifest, embedder.model_id, embedder.backend, embedder.dimension,
-                    getattr(embedder, "fingerprint", ""))
-    except (IndexUnavailable, EncoderMissing, ValueError) as exc:
+        embedder = _query_encoder(index)
+    except ValueError as exc:
         raise fail(str(exc)) from exc
     hits = HybridSearcher(index, embedder).search(query, k=k, mode=mode, per_article=per_article)
     if as_json:

@@ -240,3 +240,15 @@ def test_the_module_runs_as_a_program(settings, isolated_paths) -> None:
     assert found.returncode == 0, found.stderr
     hits = [json.loads(line) for line in found.stdout.splitlines()]
     assert len(hits) == 5 and len({h["article_id"] for h in hits}) >= 2
+
+
+def test_index_stats_check_says_whether_the_settings_can_query_the_index(cli, built_index,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    ok = cli("index", "stats", "--check", "--json")
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["usable"] is True
+    monkeypatch.setenv("STACKPICK_EMBEDDING_MODEL", "hash:128")  # another vector space than the one built
+    shown = cli("index", "stats", "--json")
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["usable"] is False
+    refused = cli("index", "stats", "--check")
+    assert refused.exit_code == 1
+    assert "hashing-256" in refused.output and "stackpick index build" in refused.output
