@@ -191,10 +191,14 @@ def caption(report: Report) -> str:
     m = report.machine
     load = m.get("load_before")
     load_text = f", load avg {load:.2f} before / {m.get('load_after', math.nan):.2f} after" if load is not None else ""
-    runs = report.options.get("runs", "?")
-    runs_text = "one run each" if runs == 1 else f"medians of {runs} runs"
+    o = report.options
+    if "cold_runs" in o:
+        runs_text = (f"medians of {o['cold_runs']} cold starts, {o['build_runs']} builds, {o['add_runs']} adds; "
+                     f"warm percentiles over {o['warm_repeat']} passes of the questions")
+    else:
+        runs_text = f"medians of {o.get('runs', '?')} runs"
     commit = f" at {m['git']}" if m.get("git") else ""
-    return f"{_when(report.started_at)}{commit}, {m.get('cpus', '?')} CPUs{load_text}; {runs_text} unless noted"
+    return f"{_when(report.started_at)}{commit}, {m.get('cpus', '?')} CPUs{load_text}; {runs_text}"
 
 
 def quality_table(report: Report) -> Table | None:

@@ -7,7 +7,8 @@ README's speed table. Libraries and indexes are kept under var/bench between run
 Examples:
     python -m benchmarks.speed --quick                     seed library only, few runs: a smoke check
     python -m benchmarks.speed                             seed, 1k and 10k articles, the product's default backend
-    python -m benchmarks.speed --sizes seed,1k --backend default,torch --quality
+    python -m benchmarks.speed --sizes seed,1k --backend default,torch --quality --profile
+    python -m benchmarks.speed --model hash --sizes 200 --runs 1    the harness itself, in seconds (no baseline)
     python -m benchmarks.speed --render benchmarks/results/speed-latest.json --update-readme
 """
 
@@ -66,10 +67,6 @@ class Options:
     quality: bool
     quick: bool
     profile: bool = False
-
-    @property
-    def runs(self) -> int:
-        return self.cold_runs
 
 
 def load_questions() -> list[str]:
@@ -481,7 +478,7 @@ class SpeedBenchmark:
     def run(self) -> Report:
         options = self.options
         self.report.machine = machine()
-        self.report.options = {**asdict(options), "runs": options.cold_runs}
+        self.report.options = asdict(options)
         if not self.baseline:
             self.note("baseline not measured (--no-baseline, a hash model, or sentence-transformers missing)")
         self.references()

@@ -97,7 +97,7 @@ def test_percentiles() -> None:
 
 def _report() -> Report:
     report = Report(started_at="20260101T000000Z", machine={"cpus": 2, "load_before": 0.1, "load_after": 0.2},
-                    options={"runs": 5})
+                    options={"cold_runs": 5, "build_runs": 3, "add_runs": 3, "warm_repeat": 3})
     report.rows = [
         Row("import_st_s", "import sentence_transformers", "—", "—", "s", 4.0, samples=[4.0, 4.1, 3.9]),
         Row("cold_ask_s", "cold ask", "seed", "onnx-int8", "s", 0.8, 6.0, [0.8, 0.9, 0.7], [6.0]),
