@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -13,13 +14,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from hypothesis import strategies as st
-from slack_fakes import Call
+from slack_fakes import ADMIN, SIGNING_SECRET, Call, FakeSlack, SlackSender
 
 # --------------------------------------------------------------------------------------------------------------
 # Hostile text
@@ -198,3 +202,114 @@ def timing(values: list[float]) -> dict[str, float]:
         "p95_ms": round(percentile(values, 95) * 1000, 1),
         "max_ms": round(max(values, default=0.0) * 1000, 1),
     }
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Several replicas behind the tests' round-robin
+
+
+def replica_env(index_vars: dict[str, str], api_url: str, workdir: Path, **extra: str) -> dict[str, str]:
+    """What one `stackpick serve --http` process needs: the shared index, its own cache and feedback files, dummy
+    credentials, the fake Slack as SLACK_API_URL; nothing inherited from the developer's Slack or Redis settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STACKPICK_", "REDIS_"))}
+    env.update(index_vars)
+    workdir.mkdir(parents=True, exist_ok=True)
+    cache = workdir / "cache"
+    if not cache.exists() and Path(index_vars["STACKPICK_CACHE_DIR"]).is_dir():
+        shutil.copytree(index_vars["STACKPICK_CACHE_DIR"], cache)  # SQLite files are not shared between processes
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=api_url,
+        STACKPICK_CACHE_DIR=str(cache),
+        STACKPICK_FEEDBACK_DB=str(workdir / "feedback.sqlite3"),
+        STACKPICK_ADMINS=ADMIN,
+        STACKPICK_LOG_LEVEL="INFO",
+    )
+    env.update(extra)
+    return env
+
+
+def start_replicas(envs: list[dict[str, str]], workdir: Path) -> list[Replica]:
+    """Start every replica at once (they load in parallel) and wait until all are ready."""
+    replicas = [Replica(f"app{n}", env, workdir / f"app{n}").start() for n, env in enumerate(envs)]
+    try:
+        for replica in replicas:
+            replica.wait_ready()
+    except BaseException:
+        for replica in replicas:
+            replica.kill()
+        raise
+    return replicas
+
+
+@dataclass
+class Delivery:
+    """One POST of an event to one replica, and how long its ack took."""
+
+    event_id: str
+    ts: str
+    replica: int
+    retry: int = 0
+    status: int = 0
+    sent_at: float = 0.0
+    ack_seconds: float = 0.0
+
+
+QUESTIONS = [
+    "Node or Python for a real-time chat app?",
+    "Python or Node.js for a machine learning API?",
+    "Which is better for a CPU-heavy image processing service, Node or Python?",
+    "Node.js or Python for a REST API our team of JavaScript developers will build?",
+    "Should we use Python or Node for a data pipeline feeding dashboards?",
+    "Node or Python for a multiplayer game server with websockets?",
+    "Python or Node for a small internal CRUD tool?",
+    "Node.js vs Python for a large system with many microservices?",
+]
+
+
+def deliver(senders: list[SlackSender], deliveries: list[Delivery], concurrency: int, channel: str) -> None:
+    """POST every delivery (a signed app_mention) to its replica, `concurrency` at a time, timing each ack."""
+
+    def send(d: Delivery) -> None:
+        text = f"{QUESTIONS[int(float(d.ts)) % len(QUESTIONS)]} ({d.event_id})"
+        d.sent_at = time.monotonic()
+        try:
+            response = senders[d.replica].mention(text, ts=d.ts, channel=channel, event_id=d.event_id,
+                                                  retry=d.retry or None)
+            d.status = response.status_code
+        except httpx.HTTPError:
+            d.status = -1
+        d.ack_seconds = time.monotonic() - d.sent_at
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(send, deliveries))
+
+
+def answers_by_thread(fake: FakeSlack, channel: str) -> Counter[str]:
+    """How many answers each question (thread_ts) got in `channel`."""
+    return Counter(c.args.get("thread_ts") for c in fake.ok_calls("chat.postMessage") if c.args["channel"] == channel)
+
+
+def reset(fake: FakeSlack) -> None:
+    with fake.lock:
+        fake.calls.clear()
+        fake.scripts.clear()
+
+
+def print_figures(title: str, values: dict[str, Any]) -> None:
+    print(f"\n{title}: " + ", ".join(f"{k}={v}" for k, v in values.items()), flush=True)
+
+
+def figures_table(data: dict[str, Any]) -> str:
+    """The figures JSON as a Markdown table (what `make soak` prints)."""
+    lines = ["| what | figures |", "|---|---|"]
+    for section, values in data.items():
+        shown = ", ".join(f"{k}: {v}" for k, v in values.items() if k not in ("at",))
+        lines.append(f"| {section} | {shown} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # `python tests/slack/reliability.py [figures.json]`: print the table
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else figures_path()
+    print(figures_table(json.loads(source.read_text(encoding="utf-8"))))
