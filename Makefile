@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install services run console index test unit lint bench eval clean
+.PHONY: install services run console index test soak unit lint bench eval clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,14 @@ services:
 # The whole suite: unit tests (fake embedder) and integration tests (the real bundled model, the dev-set eval).
 test: install services
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The load, fault and hostile-input tests at a larger scale (minutes): 5,000 mentions, 1,500 retried events, 1,000
+# answers through 429/500s, a longer Redis outage, ten times the fuzz inputs; then the measured figures as a table
+# (kept in var/reliability/soak.json). `make test` runs the same tests at their quick size.
+soak: install services
+	rm -f var/reliability/soak.json
+	STACKPICK_SOAK=1 STACKPICK_FIGURES=var/reliability/soak.json $(BIN)/python -m pytest -q -p no:cacheprovider -m soak
+	@$(BIN)/python tests/slack/reliability.py var/reliability/soak.json
 
 unit: install
 	$(BIN)/python -m pytest -q -m "not integration"

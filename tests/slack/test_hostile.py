@@ -13,7 +13,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from reliability import INVISIBLE, MARKUP, all_ping_problems, hostile_text, ping_problems, record_figures
+from reliability import INVISIBLE, MARKUP, all_ping_problems, hostile_text, ping_problems, record_figures, scale
 from rich.console import Console
 from slack_fakes import BOT_USER, USER, Call, Running, blocks_of
 
@@ -25,8 +25,8 @@ from bot.render.text import render_answer
 from bot.serve import MAX_BODY_BYTES
 from bot.slack.jobs import HINT
 
-pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
-QUICK = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+pytestmark = [pytest.mark.soak, pytest.mark.filterwarnings("ignore:Generating overly large repr")]
+QUICK = settings(max_examples=scale(150, 1500), deadline=None, suppress_health_check=list(HealthCheck))
 NASTY = "<!channel> <!here> <!everyone> <@U123> <!subteam^S1|@devs> &lt;!here&gt; \u202e\u200b\x00 Node or Python?"
 tried: dict[str, int] = {}
 
@@ -76,7 +76,7 @@ def test_escaped_text_is_inert_and_round_trips(text: str, limit: int, url: str) 
     assert linked.count("<") <= 1 and linked.count(">") <= 1 and "<!" not in linked and "<@" not in linked
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=scale(120, 1200), deadline=None, suppress_health_check=list(HealthCheck))
 @given(hostile_text(), st.lists(hostile_text(max_parts=6), max_size=2))
 @example(NASTY, [])
 @example("Node or Python for a real-time chat app?" + "\U0010fffd\ud83d" * 50, ["<!channel> ML?"])
@@ -100,7 +100,7 @@ def test_hostile_questions_get_an_answer_or_a_polite_refusal_without_pings(
     render_answer(answer, Console(file=io.StringIO(), width=100, color_system=None))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=scale(40, 400), deadline=None, suppress_health_check=list(HealthCheck))
 @given(hostile_text())
 @example(NASTY)
 def test_hostile_descriptions_get_a_scorecard_without_pings(shared_advisor: Advisor, text: str) -> None:
@@ -162,7 +162,7 @@ def test_unsigned_and_missigned_garbage_is_refused_and_never_a_500(bot: Running)
     before = len(bot.fake.calls)
     statuses: dict[int, int] = {}
 
-    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=scale(300, 3000), deadline=None, suppress_health_check=list(HealthCheck))
     @given(
         body=bodies(),
         content_type=st.sampled_from(CONTENT_TYPES),
@@ -193,7 +193,7 @@ def test_unsigned_and_missigned_garbage_is_refused_and_never_a_500(bot: Running)
 def test_signed_bodies_of_any_shape_are_never_a_500_and_never_ping(bot: Running) -> None:
     statuses: dict[int, int] = {}
 
-    @settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=scale(250, 2500), deadline=None, suppress_health_check=list(HealthCheck))
     @given(body=bodies(), content_type=st.sampled_from(CONTENT_TYPES))
     def check(body: bytes, content_type: str | None) -> None:
         _count("http")
@@ -218,7 +218,7 @@ def test_signed_bodies_of_any_shape_are_never_a_500_and_never_ping(bot: Running)
 def test_signed_mentions_with_hostile_text_are_answered_once_without_pings(bot: Running) -> None:
     sent: list[str] = []
 
-    @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=scale(100, 1000), deadline=None, suppress_health_check=list(HealthCheck))
     @given(text=hostile_text(), dm=st.booleans())
     @example(text=NASTY, dm=False)
     @example(text="<!channel>", dm=False)
