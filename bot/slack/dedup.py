@@ -110,9 +110,12 @@ class RedisDeduplicator:
         except RedisError as error:
             self._went_down(error)
             return self._locally(key)
-        # Both must agree it is new: Redis for the other replicas, memory for a retry seen here during an outage.
-        local = self.memory.first_time(key)
-        return new and local
+        if not new:
+            # Not recorded in memory: a concurrent delivery that won the SET may not have checked memory yet, and
+            # would then take the key as seen too, and nobody would answer the event.
+            return False
+        # Redis says new; memory still catches a retry this process saw before Redis lost its keys (a restart).
+        return self.memory.first_time(key)
 
     def _locally(self, key: str) -> bool:
         new = self.memory.first_time(key)

@@ -29,6 +29,8 @@ from reliability import (
 from services import RedisServer
 from slack_fakes import FakeSlack, SlackSender
 
+from bot.slack.dedup import RedisDeduplicator
+
 pytestmark = pytest.mark.soak
 ACK_LIMIT = 3.0  # Slack's deadline for an ack
 
@@ -219,3 +221,41 @@ def test_redis_killed_mid_run_answers_continue_and_dedup_falls_back_to_each_proc
                "events_after_recovery": len(again)}
     record_figures("redis_outage", figures)
     print_figures("redis_outage", figures)
+
+
+class _LoserFirst:
+    """A Redis client whose SETs both complete before either caller goes on, and the one that lost goes on first:
+    the interleaving in which the load tests lost events (found at the quick size of the Redis outage test)."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.real = redis.Redis.from_url(url)
+        self.both_set = threading.Barrier(2)
+        self.loser_done = threading.Event()
+
+    def set(self, *args: Any, **kwargs: Any) -> Any:
+        result = self.real.set(*args, **kwargs)
+        self.both_set.wait(5)
+        if result:
+            self.loser_done.wait(5)
+        return result
+
+
+def test_two_deliveries_of_one_event_racing_on_one_replica_answer_it_once(redis_url: str) -> None:
+    client = _LoserFirst(redis_url)
+    seen = RedisDeduplicator(client)  # type: ignore[arg-type]
+    results: list[bool] = []
+
+    def delivery() -> None:
+        new = seen.first_time("EvRace")
+        results.append(new)
+        if not new:
+            client.loser_done.set()
+
+    threads = [threading.Thread(target=delivery) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(results) == [False, True]  # one answers; before the fix, both deliveries were skipped
