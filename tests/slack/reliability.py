@@ -162,9 +162,15 @@ class Replica:
 # Figures
 
 
+# Read when the tests are collected: the autouse fixture in tests/conftest.py removes every STACKPICK_* variable
+# from the environment while a test runs.
+_SOAK = os.environ.get("STACKPICK_SOAK", "") not in ("", "0")
+_FIGURES = os.environ.get("STACKPICK_FIGURES", "")
+
+
 def soak() -> bool:
     """`make soak` sets STACKPICK_SOAK=1: the same tests at a larger scale."""
-    return os.environ.get("STACKPICK_SOAK", "") not in ("", "0")
+    return _SOAK
 
 
 def scale(quick: int, soaked: int) -> int:
@@ -172,7 +178,7 @@ def scale(quick: int, soaked: int) -> int:
 
 
 def figures_path() -> Path:
-    return Path(os.environ.get("STACKPICK_FIGURES") or Path(tempfile.gettempdir()) / "stackpick-figures.json")
+    return Path(_FIGURES or Path(tempfile.gettempdir()) / "stackpick-figures.json")
 
 
 def record_figures(section: str, values: dict[str, Any]) -> None:
