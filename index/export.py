@@ -87,17 +87,38 @@ def export_encoder(model_dir: Path, model_id: str, backend: str, out_dir: Path) 
     if backend not in ONNX_BACKENDS:
         raise ExportError(f"unknown ONNX backend {backend!r}: use one of {', '.join(ONNX_BACKENDS)}")
     max_len, normalize = _check_pipeline(model_dir)
+    with _root_logging_kept():
+        return _export(model_dir, model_id, backend, out_dir, max_len, normalize)
+
+
+@contextlib.contextmanager
+def _root_logging_kept() -> Iterator[None]:
+    # The export stack configures the root logger as it imports (a DEBUG level, a stderr handler); left in place,
+    # every library's debug chatter would reach the user's terminal for the rest of the build.
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers
+
+
+def _export(model_dir: Path, model_id: str, backend: str, out_dir: Path, max_len: int, normalize: bool) -> EncoderInfo:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
     except ImportError as exc:
         raise ExportError(
             "exporting the embedding model needs torch and sentence-transformers: "
             "pip install 'stackpick[build]' (or build the index where they are installed)"
         ) from exc
 
+    transformers_logging.disable_progress_bar()  # "Loading weights" bars are noise in a build's output
     model = SentenceTransformer(str(model_dir), device="cpu")
     transformer: torch.nn.Module = model[0].auto_model  # type: ignore[assignment]
     transformer.eval()
