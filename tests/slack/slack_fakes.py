@@ -53,6 +53,12 @@ class Call:
 Reply = tuple[int, dict[str, str], dict[str, Any]]
 
 
+class _Server(ThreadingHTTPServer):
+    # http.server's default listen backlog is 5: under the load tests' bursts the kernel then resets connections,
+    # a failure Slack's own API does not produce that way.
+    request_queue_size = 256
+
+
 class FakeSlack:
     """A threaded http.server speaking enough of the Web API for stackpick; scripted failures per method."""
 
@@ -98,7 +104,7 @@ class FakeSlack:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
         self.api_url = self.url + "api/"
