@@ -136,6 +136,7 @@ class Advisor:
         self.cache = cache
         self.fallback = fallback
         self._lock = threading.Lock()
+        self._refused: str | None = None  # a published version that failed to load
         self._engine = self._load_serving()
 
     @classmethod
@@ -218,7 +219,7 @@ class Advisor:
     def reload_if_changed(self) -> bool:
         """Switch to a newly published version; requests in flight finish on the engine they started with."""
         current = self.store.current_version()
-        if current is None or current == self._engine.index.version:
+        if current is None or current == self._engine.index.version or current == self._refused:
             return False
         with self._lock:
             if current == self._engine.index.version:
@@ -226,6 +227,9 @@ class Advisor:
             try:
                 engine = self._engine_for(load_index(self.store, current, lazy=True))
             except IndexUnavailable as error:
+                # Remembered until CURRENT moves on: re-checking every checksum (and logging) every few seconds
+                # would change nothing while the same broken version is published.
+                self._refused = current
                 log.error("new index version %s not loaded, still serving %s: %s",
                           current, self._engine.index.version, error)
                 return False

@@ -34,11 +34,15 @@ log = logging.getLogger("stackpick.slack")
 
 def retry_handlers() -> list[RetryHandler]:
     """Retries for every Web API and response_url call: a 429 waits for Retry-After, 5xx and dropped connections
-    are retried a couple of times, so a message is not lost to a transient error."""
+    are retried with backoff, so a message is not lost to a transient error.
+
+    slack_sdk counts attempts across all handlers together (a handler retries while the total is below its own
+    maximum), so the maxima leave room for a mix: a dropped connection and a 429 must not use up the 5xx retries.
+    """
     return [
-        ConnectionErrorRetryHandler(max_retry_count=2),
-        RateLimitErrorRetryHandler(max_retry_count=5),
-        ServerErrorRetryHandler(max_retry_count=2),
+        ConnectionErrorRetryHandler(max_retry_count=4),
+        RateLimitErrorRetryHandler(max_retry_count=6),
+        ServerErrorRetryHandler(max_retry_count=4),
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -125,3 +126,33 @@ def test_assessment_citation_numbers_are_unique_and_sequential(fake_advisor: Adv
     keys = [(c.article, c.quote) for c in assessment.citations]
     assert len(keys) == len(set(keys))
     assert_grounded(fake_advisor, assessment)
+
+
+def test_a_broken_published_version_is_refused_once_not_every_poll(tmp_path, rules, token_counter,
+                                                                   caplog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from index import loaded
+    from index.build import build_index
+    from index.embedding import HashingEmbedder
+    from index.store import IndexStore
+
+    library = tmp_path / "library"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "knowledge" / "articles", library)
+    store = IndexStore(tmp_path / "index")
+    first = build_index(library, store, HashingEmbedder(), token_counter, rules, reuse=False)
+    advisor = Advisor(store, HashingEmbedder(), rules)
+    second = build_index(library, store, HashingEmbedder(), token_counter, rules, reuse=False)
+    (store.version_dir(second.version) / "claims.jsonl").write_text("tampered\n")
+    loads: list[str | None] = []
+    real_load = loaded.load_index
+    monkeypatch.setattr("bot.advisor.load_index", lambda *a, **k: loads.append(a[1] if len(a) > 1 else None)
+                        or real_load(*a, **k))
+    with caplog.at_level("ERROR", logger="bot.advisor"):
+        assert advisor.reload_if_changed() is False
+        assert advisor.reload_if_changed() is False
+        assert advisor.reload_if_changed() is False
+    assert advisor.version == first.version
+    assert len(loads) == 1 and len([r for r in caplog.records if second.version in r.getMessage()]) == 1
+    third = build_index(library, store, HashingEmbedder(), token_counter, rules, reuse=False)
+    assert advisor.reload_if_changed() is True and advisor.version == third.version  # a new version is tried
