@@ -176,8 +176,9 @@ def _build(
 
     note("embedding", 0, len(texts))
     try:
+        # Large calls: a parallel embedder shares each call's batches among its processes.
         vectors, fresh = embed_with_cache(texts, embedder.embed, embedding_key(embedder), embedder.dimension, cache,
-                                          on_progress=embedded)
+                                          batch_size=512, on_progress=embedded)
     finally:
         close = getattr(embedder, "close", None)
         if close is not None:
