@@ -64,9 +64,12 @@ def _article_row(article: Article) -> dict[str, object]:
     return {**article.front_matter(), "text": article.text}
 
 
+_PASSAGE_FIELDS = tuple(f.name for f in fields(Passage))
+
+
 def _passage_row(p: Passage) -> dict[str, object]:
     # Shallow: every field is a str or int, and dataclasses.asdict deep-copies (seconds at 10,000 articles).
-    return {f.name: getattr(p, f.name) for f in fields(p)}
+    return {name: getattr(p, name) for name in _PASSAGE_FIELDS}
 
 
 def build_index(
@@ -108,7 +111,7 @@ def _build(
     reuse = _Reusable.from_store(store, embedder, rules) if reuse_previous else None
     previous = set(reuse.articles) if reuse else _previous_articles(store)
 
-    files = sorted(library_dir.glob("*.md")) if library_dir.is_dir() else []
+    files = library_files(library_dir)
     if not library_dir.is_dir():
         load_library(library_dir)  # raises the library's own "folder not found" error
     if not files:
@@ -119,8 +122,7 @@ def _build(
     sources: dict[str, dict[str, str]] = {}
     fresh_ids: set[str] = set()
     for n, path in enumerate(files, 1):
-        raw = path.read_bytes()
-        digest = hashlib.sha256(raw).hexdigest()
+        digest = file_digest(path)
         known = reuse.article_for(path.name, digest) if reuse else None
         article = known or parse_article_file(path)
         if known is None:
@@ -247,6 +249,30 @@ def _build(
     )
 
 
+def library_files(library_dir: Path) -> list[Path]:
+    """The library's Markdown files in name order (sorted as strings: Path comparison is slow at 10,000)."""
+    if not library_dir.is_dir():
+        return []
+    return [library_dir / name for name in sorted(n for n in os.listdir(library_dir) if n.endswith(".md"))]
+
+
+_DIGESTS: dict[tuple[str, int, int, int], str] = {}
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes, remembered for the process by (path, size, mtime, inode): adding an article checks
+    the library for duplicates and then rebuilds, and neither should read 10,000 unchanged files twice."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    found = _DIGESTS.get(key)
+    if found is None:
+        found = hashlib.sha256(path.read_bytes()).hexdigest()
+        if len(_DIGESTS) > 200_000:
+            _DIGESTS.clear()
+        _DIGESTS[key] = found
+    return found
+
+
 def current_articles(library_dir: Path, store: IndexStore) -> list[Article]:
     """The library's articles, taking those whose files the served version indexed unchanged from the index.
 
@@ -265,10 +291,10 @@ def current_articles(library_dir: Path, store: IndexStore) -> list[Article]:
     if not library_dir.is_dir():
         return load_library(library_dir)  # its error names the missing folder
     articles = []
-    for path in sorted(library_dir.glob("*.md")):
+    for path in library_files(library_dir):
         source = sources.get(path.name)
         article = None
-        if isinstance(source, dict) and source.get("sha256") == hashlib.sha256(path.read_bytes()).hexdigest():
+        if isinstance(source, dict) and source.get("sha256") == file_digest(path):
             article = known.get(str(source.get("article")))
         articles.append(article or parse_article_file(path))
     _check_unique_ids(articles, library_dir)
