@@ -347,7 +347,7 @@ class _Reusable:
             if not same or not (folder / SOURCES).is_file():
                 return None
             sources = json.loads((folder / SOURCES).read_text(encoding="utf-8"))
-            return cls(load_index(store, manifest.version), sources)
+            return cls(load_index(store, manifest.version, lazy=True), sources)
         except (IndexUnavailable, OSError, ValueError):
             return None  # nothing reusable: a full build, as if there were no earlier version
 

@@ -40,28 +40,41 @@ class LoadedIndex:
     @property
     def faiss(self) -> Any:
         if self._faiss is None:
-            self._load_search()
+            self._load_faiss()
         return self._faiss
 
     @property
     def bm25(self) -> Any:
         if self._bm25 is None:
-            self._load_search()
+            self._load_bm25()
         return self._bm25
 
-    def _load_search(self) -> None:
-        # Deferred: importing faiss and bm25s (scipy) costs a third of a second a CLI question doesn't need.
+    # Deferred: importing faiss and bm25s (scipy) costs a third of a second a CLI question doesn't need, and a
+    # rebuild that reuses this version needs the vectors but not the BM25 index.
+    def _load_faiss(self) -> None:
         with self._lock:
             if self._faiss is not None:
                 return
             try:
                 faiss_index = load_faiss(self.folder / "passages.faiss")
-                bm25 = load_bm25(self.folder / "bm25")
             except (OSError, ValueError, RuntimeError) as exc:
                 raise IndexUnavailable(f"index version {self.version} cannot be read ({exc}); {FIX}") from exc
             if faiss_index.ntotal != len(self.passages):
                 raise IndexUnavailable(f"index version {self.version} is inconsistent; {FIX}")
-            self._bm25, self._faiss = bm25, faiss_index
+            self._faiss = faiss_index
+
+    def _load_bm25(self) -> None:
+        with self._lock:
+            if self._bm25 is not None:
+                return
+            try:
+                self._bm25 = load_bm25(self.folder / "bm25")
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise IndexUnavailable(f"index version {self.version} cannot be read ({exc}); {FIX}") from exc
+
+    def _load_search(self) -> None:
+        self._load_faiss()
+        self._load_bm25()
 
 
 def article_from_row(row: dict[str, Any]) -> Article:
