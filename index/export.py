@@ -33,6 +33,7 @@ from .encoder import (
     read_encoder_info,
     write_encoder_info,
 )
+from .store import file_sha256
 
 EXPORT_FORMAT = 1  # bump when the export steps change, so cached exports are redone
 MIN_AGREEMENT = 0.98  # lowest cosine between an exported vector and sentence-transformers' own, on the probes
@@ -164,7 +165,7 @@ def _export(model_dir: Path, model_id: str, backend: str, out_dir: Path, max_len
     info = EncoderInfo(
         model=model_id, backend=backend, dimension=int(_dimension(model) or 0),
         max_seq_length=max_len, normalize=normalize, source_fingerprint=source_fingerprint(model_dir),
-        fingerprint=_file_sha256(out_dir / MODEL_FILE),
+        fingerprint=file_sha256(out_dir / MODEL_FILE),
         exported_with=f"torch {torch.__version__}, onnxruntime {onnxruntime.__version__}",
     )
     write_encoder_info(out_dir, info)
@@ -200,14 +201,6 @@ def _agreement(model: object, encoder: OnnxEmbedder) -> float:
     if not encoder.info.normalize:
         exported = exported / np.linalg.norm(exported, axis=1, keepdims=True)
     return float((reference * exported).sum(axis=1).min())
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _matches(folder: Path, model_id: str, backend: str, fingerprint: str | None) -> bool:
