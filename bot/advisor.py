@@ -113,7 +113,6 @@ class Engine:
     embedder: Embedder  # the encoder of this version (ONNX backends carry their own)
     searcher: HybridSearcher
     claims: list[Claim]
-    claim_vectors: np.ndarray
     claims_by_criterion: ClaimIndex
     scorer: ClaimScorer
     analyzer: QuestionAnalyzer
@@ -184,7 +183,6 @@ class Advisor:
             embedder=embedder,
             searcher=HybridSearcher(index, embedder),
             claims=claims,
-            claim_vectors=claim_vectors,
             claims_by_criterion=group_claims(claims),
             scorer=ClaimScorer(claims, claim_vectors),
             analyzer=QuestionAnalyzer(self.rules, example_vectors),

@@ -55,10 +55,6 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     return [list(t) for t in tokens]
 
 
-def build_bm25(texts: list[str]):
-    return build_bm25_from_tokens(tokenize(texts))
-
-
 def build_bm25_from_tokens(tokens: list[list[str]]):
     """A BM25 index over already tokenized passages (a rebuild reuses the tokens of unchanged ones)."""
     import bm25s
