@@ -86,8 +86,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         _configure(Path(tmp), args.model, args.backend)
         # The product's own build and query path (Librarian, Advisor), so every backend is measured as it serves.
-        from bot.advisor import Advisor
-        from bot.library import Librarian
+        from bot.engine import Advisor
+        from bot.services.library import Librarian
         from bot.settings import Settings
 
         settings = Settings(_env_file=None)  # type: ignore[call-arg]

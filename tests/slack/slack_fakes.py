@@ -20,11 +20,11 @@ import pytest
 import uvicorn
 from slack_sdk.signature import SignatureVerifier
 
-from bot.advisor import Advisor
-from bot.library import Librarian
-from bot.serve import Runtime, create_http_app
+from bot.engine import Advisor
+from bot.services.library import Librarian
 from bot.settings import PROJECT_ROOT, Settings
 from bot.slack.app import build_app
+from bot.slack.server import Runtime, create_http_app
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_USER = "UBOT"

@@ -7,9 +7,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from block_limits import limit_problems
 from slack_fakes import BOT_ID, BOT_USER, USER, Running, block_text, blocks_of
-
-from bot.render.blocks import limit_problems
 
 QUESTION = "Node or Python for a real-time chat app?"
 

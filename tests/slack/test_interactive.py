@@ -8,18 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from block_limits import limit_problems
 from slack_fakes import ADMIN, USER, Running, block_text, blocks_of
 
-from bot.feedback import FeedbackStore
-from bot.render.blocks import (
+from bot.render.slack.ids import (
     ACTION_FEEDBACK_DOWN,
     ACTION_FEEDBACK_UP,
     ACTION_FULL_ASSESSMENT,
     ACTION_SHARE,
     BLOCK_FEEDBACK_ACK,
     decode_value,
-    limit_problems,
 )
+from bot.services.feedback import FeedbackStore
 
 DESCRIPTION = "a real-time dashboard that streams live metrics to thousands of browsers"
 

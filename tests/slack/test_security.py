@@ -21,10 +21,11 @@ from reliability import Replica, free_port, replica_env
 from services import RedisServer
 from slack_fakes import ADMIN, BOT_USER, SIGNING_SECRET, USER, FakeSlack, Running, SlackSender, serve
 
-from bot.advisor import Advisor
-from bot.render.blocks import ACTION_OPEN_ADD_ARTICLE
-from bot.serve import CredentialsError, run_http
+from bot.engine import Advisor
+from bot.render.slack.ids import ACTION_OPEN_ADD_ARTICLE
 from bot.settings import Settings
+from bot.slack.credentials import CredentialsError
+from bot.slack.startup import run_http
 
 QUESTION = "Node or Python for a real-time chat app?"
 # What someone might set hoping to skip verification (Bolt's own switch is a constructor argument, not a variable).
