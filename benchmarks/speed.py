@@ -2,7 +2,7 @@
 
 Measures cold `stackpick ask`, warm answer latency, index build throughput, adding one article and the serving
 process's peak RSS; prints a table, writes JSON (benchmarks/results/speed-*.json) and, with --update-readme, the
-README's speed table. Libraries and indexes are kept under var/bench between runs.
+benchmarks/README.md's speed table. Libraries and indexes are kept under var/bench between runs.
 
 Examples:
     python -m benchmarks.speed --quick                     seed library only, few runs: a smoke check
@@ -46,7 +46,7 @@ from .workspace import RULES, SEEDS, IndexPaths, Library, Workspace, restore_aft
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
-README = ROOT / "README.md"
+README = ROOT / "benchmarks" / "README.md"  # its speed table; the top README links to it
 DEV_QUESTIONS = ROOT / "tests" / "data" / "dev-questions.yaml"
 RETRIEVAL_QUERIES = ROOT / "benchmarks" / "retrieval_queries.yaml"
 COLD_QUESTION = "Node or Python for a real-time chat app?"

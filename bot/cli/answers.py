@@ -113,7 +113,7 @@ def assess(
 
 @app.command("eval")
 def evaluate(
-    file: Annotated[Path, typer.Argument(help="A YAML question set (see shared/eval/dev-questions.yaml).")],
+    file: Annotated[Path, typer.Argument(help="A YAML question set (see tests/data/dev-questions.yaml).")],
     min_verdict: Annotated[float, typer.Option(help="Fail below this verdict accuracy (0-1).")] = 0.0,
     min_grounding: Annotated[float, typer.Option(help="Fail below this share of verbatim quotes.")] = 0.0,
     min_support: Annotated[float, typer.Option(help="Fail below this share citing an expected source.")] = 0.0,
@@ -127,7 +127,7 @@ def evaluate(
 
     Example:
 
-      stackpick eval ../shared/eval/dev-questions.yaml --min-verdict 0.93 --min-grounding 1 --min-support 0.9
+      stackpick eval tests/data/dev-questions.yaml --min-verdict 0.93 --min-grounding 1 --min-support 0.9
     """
     from bot.services.evaluation import EvalError, load_cases, run_eval
 
