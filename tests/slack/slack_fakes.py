@@ -321,6 +321,34 @@ class SlackSender:
 
 
 @dataclass
+class Held:
+    """An advisor method held back until `release()`: `finished` says whether it has returned yet."""
+
+    go: threading.Event
+    finished: threading.Event
+
+    def release(self) -> None:
+        self.go.set()
+
+
+def hold(monkeypatch: pytest.MonkeyPatch, target: object, name: str) -> Held:
+    """Make `target.name` wait for `release()`, so a test can see that a request was acked before the work was
+    done: a step order, not a stopwatch, which a slow machine cannot turn red."""
+    original = getattr(target, name)
+    held = Held(threading.Event(), threading.Event())
+
+    def waiting(*args: Any, **kwargs: Any) -> Any:
+        held.go.wait(DEADLINE)
+        try:
+            return original(*args, **kwargs)
+        finally:
+            held.finished.set()
+
+    monkeypatch.setattr(target, name, waiting)
+    return held
+
+
+@dataclass
 class Running:
     url: str
     slack: SlackSender

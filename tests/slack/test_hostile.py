@@ -309,7 +309,7 @@ def test_a_streamed_body_without_length_is_cut_off_after_one_megabyte(bot: Runni
 
 def _raw(url: str, request: bytes) -> bytes:
     host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
         sock.sendall(request)
         chunks = []
         try:

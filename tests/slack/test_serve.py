@@ -11,7 +11,7 @@ import httpx
 import pytest
 import typer
 from pydantic import SecretStr
-from slack_fakes import FakeSlack, ServerThread
+from slack_fakes import DEADLINE, FakeSlack, ServerThread
 from typer.testing import CliRunner
 
 from bot.cli import feedback as feedback_commands
@@ -55,7 +55,7 @@ def test_loader_retries_until_an_index_exists(
     runtime, stop = Runtime(), threading.Event()
     thread = threading.Thread(target=load_into, args=(runtime, empty, stop), daemon=True)
     thread.start()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + DEADLINE
     while runtime.error is None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert runtime.error and not runtime.ready.is_set()
@@ -76,7 +76,7 @@ def test_reload_watcher_picks_up_a_rebuild_by_another_process(
     watcher.start()
     try:
         second = Librarian(own).rebuild().version
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + DEADLINE
         while advisor.library_summary().version != second and time.monotonic() < deadline:
             time.sleep(0.02)
         assert advisor.library_summary().version == second != first
