@@ -76,6 +76,10 @@ def fresh(cluster: Cluster) -> Iterator[Cluster]:
     cluster.fake.drain()
 
 
+def _errors(deliveries: list[Delivery]) -> list[str]:
+    return [f"{d.event_id}: {d.status} after {d.errors}" for d in deliveries if d.status != 200][:10]
+
+
 def _late_acks(deliveries: list[Delivery]) -> int:
     return sum(1 for d in deliveries if d.ack_seconds >= ACK_LIMIT)
 
@@ -103,7 +107,7 @@ def test_load_500_mentions_20_at_a_time_across_two_replicas(fresh: Cluster) -> N
     deliveries = [Delivery(eid, ts, replica=n % 2) for n, (eid, ts) in enumerate(_ids("load", events))]
     started = time.monotonic()
     deliver(fresh.senders, deliveries, concurrency, channel)
-    assert {d.status for d in deliveries} == {200}
+    assert {d.status for d in deliveries} == {200}, _errors(deliveries)
 
     _exactly_once(fresh.fake, channel, [d.ts for d in deliveries], timeout=scale(600, 3600))
     elapsed = time.monotonic() - started
@@ -114,6 +118,7 @@ def test_load_500_mentions_20_at_a_time_across_two_replicas(fresh: Cluster) -> N
     figures = {
         "events": events, "concurrency": concurrency, "replicas": 2, "answers": len(posted), "duplicates": 0,
         "ack": timing([d.ack_seconds for d in deliveries]), "acks_over_3s": _late_acks(deliveries),
+        "resent_after_transport_errors": sum(1 for d in deliveries if d.errors),
         "answer": timing(to_answer),
         "seconds": round(elapsed, 1), "answers_per_second": round(events / elapsed, 1),
     }
@@ -131,7 +136,7 @@ def test_every_event_delivered_1_to_4_times_across_both_replicas_is_answered_onc
     # Retries are usually late, but not always: shuffled, some arrive at both replicas at the same moment.
     rng.shuffle(deliveries)
     deliver(fresh.senders, deliveries, 20, channel)
-    assert {d.status for d in deliveries} == {200}
+    assert {d.status for d in deliveries} == {200}, _errors(deliveries)
     _exactly_once(fresh.fake, channel, sorted({d.ts for d in deliveries}), timeout=scale(600, 3600))
     both = {d.event_id for d in deliveries if d.replica == 0} & {d.event_id for d in deliveries if d.replica == 1}
     assert len(both) > events // 2  # most events really did reach both processes
@@ -172,7 +177,7 @@ def test_web_api_429_and_500_on_first_attempts_still_deliver_each_answer_once(fr
     try:
         deliveries = [Delivery(eid, ts, replica=n % 2) for n, (eid, ts) in enumerate(_ids("flaky", events))]
         deliver(fresh.senders, deliveries, 20, channel)
-        assert {d.status for d in deliveries} == {200}
+        assert {d.status for d in deliveries} == {200}, _errors(deliveries)
         _exactly_once(fresh.fake, channel, [d.ts for d in deliveries], timeout=scale(600, 3600))
     finally:
         del fresh.fake.reply
@@ -204,7 +209,7 @@ def test_redis_killed_mid_run_answers_continue_and_dedup_falls_back_to_each_proc
         deliver(cluster.senders, deliveries[:half], 10, channel)  # shared through Redis
         redis.kill()  # mid-run: the first half is still being answered
         deliver(cluster.senders, deliveries[half:], 10, channel)  # each process on its own
-        assert {d.status for d in deliveries} == {200}
+        assert {d.status for d in deliveries} == {200}, _errors(deliveries)
         _exactly_once(cluster.fake, channel, [ts for _, ts in ids], timeout=scale(600, 3600))
         for replica in cluster.replicas:
             assert "unavailable (" in replica.log_text()
