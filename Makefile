@@ -73,6 +73,7 @@ unit: install
 lint: install
 	$(BIN)/ruff check knowledge index bot tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 eval: index
 	$(BIN)/stackpick eval tests/data/dev-questions.yaml --min-verdict 0.93 --min-grounding 1 --min-support 0.9 \

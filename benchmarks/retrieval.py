@@ -86,15 +86,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         _configure(Path(tmp), args.model, args.backend)
         # The product's own build and query path (Librarian, Advisor), so every backend is measured as it serves.
-        from bot.advisor import Advisor
-        from bot.library import Librarian
+        from bot.engine import Advisor
+        from bot.services.library import Librarian
         from bot.settings import Settings
+        from index.search import HybridSearcher
 
         settings = Settings(_env_file=None)  # type: ignore[call-arg]
         Librarian(settings).rebuild()
         advisor = Advisor.from_settings(settings)
-        embedding = advisor.engine.index.manifest.embedding
-        results = evaluate(advisor, queries)
+        engine = advisor.engine  # the served version and the encoder bound to it, as a question would use them
+        embedding = engine.index.manifest.embedding
+        results = evaluate(HybridSearcher(engine.index, engine.embedder), queries)
     label = f"{embedding.model} ({embedding.backend})"
     table = Table(title=f"Retrieval on the seed library: {len(queries)} queries, model {label}")
     for column in ("retriever", "recall@5", "MRR"):

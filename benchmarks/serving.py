@@ -33,18 +33,18 @@ def _vm_hwm_mb() -> float | None:
 def run(questions: list[str], warmup: int, repeat: int, slack: bool, profile: Path | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     if slack:  # what `stackpick serve` holds in memory besides the advisor
-        import bot.serve
         import bot.slack.app
-    from bot.advisor import Advisor
+        import bot.slack.startup
+    from bot.engine import Advisor
     from bot.settings import Settings
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     advisor = Advisor.from_settings(settings, fallback=True)
     warm_up = None
     if slack:
-        import bot.serve
+        import bot.slack.startup
 
-        warm_up = getattr(bot.serve, "warm_up", None)
+        warm_up = getattr(bot.slack.startup, "warm_up", None)
     if warm_up is not None:
         warm_up(advisor)
     load_s = time.perf_counter() - started

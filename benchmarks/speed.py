@@ -2,7 +2,7 @@
 
 Measures cold `stackpick ask`, warm answer latency, index build throughput, adding one article and the serving
 process's peak RSS; prints a table, writes JSON (benchmarks/results/speed-*.json) and, with --update-readme, the
-README's speed table. Libraries and indexes are kept under var/bench between runs.
+benchmarks/README.md's speed table. Libraries and indexes are kept under var/bench between runs.
 
 Examples:
     python -m benchmarks.speed --quick                     seed library only, few runs: a smoke check
@@ -46,7 +46,7 @@ from .workspace import RULES, SEEDS, IndexPaths, Library, Workspace, restore_aft
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
-README = ROOT / "README.md"
+README = ROOT / "benchmarks" / "README.md"  # its speed table; the top README links to it
 DEV_QUESTIONS = ROOT / "tests" / "data" / "dev-questions.yaml"
 RETRIEVAL_QUERIES = ROOT / "benchmarks" / "retrieval_queries.yaml"
 COLD_QUESTION = "Node or Python for a real-time chat app?"
@@ -211,17 +211,18 @@ class SpeedBenchmark:
     def _baseline_texts(self, index_folder: Path, out: Path) -> tuple[int, int]:
         """Every distinct text whose vector the product's index holds (passages, claim quotes, and the rules'
         criterion examples when the index stores their vectors), and each passage's row among them."""
-        from index.store import read_jsonl
+        from index.version_files import ARTICLES, CLAIMS, EXAMPLE_VECTORS, VersionFiles
         from knowledge.rules import load_rules
 
-        passages = [row["text"] for row in read_jsonl(index_folder / "passages.jsonl")]
+        files = VersionFiles(index_folder)
+        passages = [p.text for p in files.read_passages()]
         texts: dict[str, int] = {}
         rows = [texts.setdefault(text, len(texts)) for text in passages]
-        if (index_folder / "claims.jsonl").is_file() and (index_folder / "articles.jsonl").is_file():
-            articles = {row["id"]: row["text"] for row in read_jsonl(index_folder / "articles.jsonl")}
-            for claim in read_jsonl(index_folder / "claims.jsonl"):
-                texts.setdefault(articles[claim["article_id"]][claim["quote_start"] : claim["quote_end"]], len(texts))
-        if (index_folder / "example_vectors.npy").is_file():
+        if files.path(CLAIMS).is_file() and files.path(ARTICLES).is_file():
+            articles = files.read_articles()
+            for claim in files.read_claims():
+                texts.setdefault(articles[claim.article_id].text[claim.quote_start : claim.quote_end], len(texts))
+        if files.path(EXAMPLE_VECTORS).is_file():
             for criterion in load_rules(RULES).criteria:
                 for example in criterion.examples:
                     texts.setdefault(example, len(texts))

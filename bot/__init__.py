@@ -1,1 +1,1 @@
-"""The product's faces: the advisor, its answer model, renderers, the Slack app, the CLI and the console."""
+"""The product: the answering engine, the models it answers with, the renderers and the faces (Slack, CLI)."""

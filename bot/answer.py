@@ -1,17 +1,37 @@
-"""The one answer model every face renders: verdict, reasons, disagreements, citations, and the scorecard."""
+"""The models every face renders: answers and assessments, the library summary, curation and eval reports."""
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from index.build import BuildReport
 
 Side = Literal["node", "python"]
 Verdict = Literal["node", "python", "both", "depends", "out_of_scope"]
 
 SIDE_LABELS: dict[str, str] = {"node": "Node.js", "python": "Python"}
-VERDICT_NAMES: dict[str, str] = {**SIDE_LABELS, "both": "both (each where it fits)", "depends": "it depends",
-                                 "out_of_scope": "out of scope"}
+
+
+class VerdictWords(NamedTuple):
+    """How each face names a verdict."""
+
+    name: str  # inside a sentence: "Changed from it depends to Node.js"
+    title: str  # the terminal's heading
+    headline: str  # Slack's header block
+
+
+# One table for every face, so a verdict is never called one thing in Slack and another in the terminal by accident.
+VERDICT_WORDS: dict[str, VerdictWords] = {
+    "node": VerdictWords("Node.js", "Node.js", "🟩 Node.js"),
+    "python": VerdictWords("Python", "Python", "🐍 Python"),
+    "both": VerdictWords("both (each where it fits)", "Both, each where it fits", "⚖️ Both: split the system"),
+    "depends": VerdictWords("it depends", "It depends", "🤔 It depends"),
+    "out_of_scope": VerdictWords("out of scope", "Out of scope", "🤷 Outside what I can answer"),
+}
 
 
 def lower_label(label: str) -> str:
@@ -58,9 +78,6 @@ class Answer(BaseModel):
     disagreements: list[Disagreement] = []
     citations: list[Citation] = []
 
-    def citation(self, number: int) -> Citation:
-        return next(c for c in self.citations if c.id == number)
-
 
 class CriterionScore(BaseModel):
     """One row of the scorecard."""
@@ -79,3 +96,79 @@ class Assessment(Answer):
 
     criteria: list[CriterionScore] = []
     flip: str | None = None
+
+
+class ArticleInfo(BaseModel):
+    """One article of the served library, as App Home and `index list` show it."""
+
+    id: str
+    title: str
+    date: str | None
+    url: str | None
+    passages: int
+
+
+class LibrarySummary(BaseModel):
+    """What the index being served holds (App Home, `index stats`)."""
+
+    articles: list[ArticleInfo]
+    passages: int
+    claims: int
+    version: str
+    built_at: str
+    model: str
+
+
+class FormOption(NamedTuple):
+    """One answer the /stackpick form offers."""
+
+    id: str
+    label: str
+
+
+class FormQuestion(BaseModel):
+    """One question of the /stackpick form, read from the rules' traits."""
+
+    id: str
+    label: str
+    kind: Literal["checkboxes", "radio", "select"]
+    optional: bool
+    initial: str | None
+    options: list[FormOption]
+
+
+@dataclass
+class AddReport:
+    """What an add or rebuild did, for the CLI and the admin's Slack summary."""
+
+    added: list[str]
+    passages_added: int
+    version: str
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+    build: BuildReport | None = None
+
+
+class CaseResult(BaseModel):
+    """One question of an eval set, and how its answer fared."""
+
+    id: str
+    question: str
+    verdict: str
+    expected: list[str]
+    verdict_ok: bool
+    grounded: bool
+    ungrounded_quotes: list[int]
+    supported: bool | None  # None when the case names no sources
+    refused_ok: bool | None  # None unless the case expects out_of_scope
+    disagreement_ok: bool | None  # None unless the case expects a disagreement
+    confidence: float
+    cited_articles: list[str]
+
+
+class EvalReport(BaseModel):
+    """Every case's result and the totals `stackpick eval` checks against its thresholds."""
+
+    results: list[CaseResult]
+    totals: dict[str, float]
+    counts: dict[str, str]

@@ -1,14 +1,11 @@
-"""Build a new index version from the library: read, chunk, extract claims, embed (cached), write, publish."""
+"""Build a new index version from the library, stage by stage: read, chunk and extract, embed, write, publish."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,25 +18,11 @@ from knowledge.rules import Rules
 from .cache import EmbeddingCache, embed_with_cache
 from .chunking import MODEL_WINDOW, OVERLAP_SENTENCES, TARGET_TOKENS, Passage, chunk_article
 from .embedding import Embedder, embedding_key
-from .encoder import ENCODER_DIR
 from .loaded import LoadedIndex, load_index
-from .loaded import article_from_row as _article_from_row
-from .store import (
-    BM25_TOKENS,
-    EXAMPLE_VECTORS,
-    FORMAT_VERSION,
-    SOURCES,
-    EmbeddingInfo,
-    IndexStore,
-    IndexUnavailable,
-    Manifest,
-    new_version_name,
-    read_jsonl,
-    write_json_atomic,
-    write_jsonl,
-)
+from .store import FORMAT_VERSION, EmbeddingInfo, IndexStore, IndexUnavailable, Manifest, file_sha256, new_version_name
 from .tokens import TokenCounter
-from .vectors import build_bm25_from_tokens, build_faiss, save_bm25, save_faiss, tokenize
+from .vectors import build_bm25_from_tokens, build_faiss, tokenize
+from .version_files import VersionFiles
 
 ProgressHook = Callable[[str, int, int], None]  # (stage, done, total)
 # How passages are cut; part of what makes an earlier version's passages reusable.
@@ -60,16 +43,31 @@ class BuildReport:
     removed_articles: list[str]
 
 
-def _article_row(article: Article) -> dict[str, object]:
-    return {**article.front_matter(), "text": article.text}
+@dataclass
+class _Library:
+    """Stage 1: the articles, each library file's digest, and which articles are new or changed."""
+
+    articles: list[Article]
+    sources: dict[str, dict[str, str]]
+    fresh_ids: set[str]
 
 
-_PASSAGE_FIELDS = tuple(f.name for f in fields(Passage))
+@dataclass
+class _Content:
+    """Stage 2: every passage and claim, in article order."""
+
+    passages: list[Passage]
+    claims: list[Claim]
 
 
-def _passage_row(p: Passage) -> dict[str, object]:
-    # Shallow: every field is a str or int, and dataclasses.asdict deep-copies (seconds at 10,000 articles).
-    return {name: getattr(p, name) for name in _PASSAGE_FIELDS}
+@dataclass
+class _Vectors:
+    """Stage 3: a vector for every passage, claim and criterion example."""
+
+    passages: np.ndarray
+    claims: np.ndarray
+    examples: np.ndarray
+    embedded: int
 
 
 def build_index(
@@ -89,28 +87,52 @@ def build_index(
     With `reuse`, articles whose files are unchanged since the served version keep its passages, claims and vectors.
     """
     with store.build_lock():
-        return _build(library_dir, store, embedder, counter, rules, cache, hnsw_threshold, keep_versions, progress,
-                      reuse)
+        started = time.perf_counter()
+        note = progress or (lambda stage, done, total: None)
+        store.clean_stale_staging()  # safe: we hold the build lock, so no other build is writing
+        previous = _Reusable.from_store(store, embedder, rules) if reuse else None
+        before = set(previous.articles) if previous else _previous_articles(store)
+
+        library = _read_library(library_dir, previous, note)
+        content = _chunk_and_extract(library, previous, counter, rules, note)
+        vectors = _embed(library, content, rules, previous, embedder, cache, note)
+        version = new_version_name()
+        staging = store.new_staging_dir(version)
+        note("writing", 0, 1)
+        faiss_kind = _write_version(VersionFiles(staging), library, content, vectors, previous, embedder,
+                                    hnsw_threshold)
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            version=version,
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            embedding=EmbeddingInfo(model=embedder.model_id, backend=embedder.backend, dimension=embedder.dimension,
+                                    fingerprint=getattr(embedder, "fingerprint", "")),
+            counts={"articles": len(library.articles), "passages": len(content.passages),
+                    "claims": len(content.claims), "vectors": int(vectors.passages.shape[0])},
+            corpus_hash=corpus_hash(library.articles),
+            rules_hash=rules.source_hash,
+            chunker=CHUNKER,
+            faiss_index=faiss_kind,
+            files={},
+            build_seconds=round(time.perf_counter() - started, 3),
+            sequence=store.next_sequence(),
+        )
+        _publish(store, staging, manifest, keep_versions)
+        note("writing", 1, 1)
+        current = {a.id for a in library.articles}
+        return BuildReport(
+            version=version,
+            articles=len(library.articles),
+            passages=len(content.passages),
+            claims=len(content.claims),
+            embedded=vectors.embedded,
+            seconds=time.perf_counter() - started,
+            added_articles=sorted(current - before),
+            removed_articles=sorted(before - current),
+        )
 
 
-def _build(
-    library_dir: Path,
-    store: IndexStore,
-    embedder: Embedder,
-    counter: TokenCounter,
-    rules: Rules,
-    cache: EmbeddingCache | None,
-    hnsw_threshold: int,
-    keep_versions: int,
-    progress: ProgressHook | None,
-    reuse_previous: bool,
-) -> BuildReport:
-    started = time.perf_counter()
-    note = progress or (lambda stage, done, total: None)
-    store.clean_stale_staging()  # safe: we hold the build lock, so no other build is writing
-    reuse = _Reusable.from_store(store, embedder, rules) if reuse_previous else None
-    previous = set(reuse.articles) if reuse else _previous_articles(store)
-
+def _read_library(library_dir: Path, previous: _Reusable | None, note: ProgressHook) -> _Library:
     files = library_files(library_dir)
     if not library_dir.is_dir():
         load_library(library_dir)  # raises the library's own "folder not found" error
@@ -123,7 +145,7 @@ def _build(
     fresh_ids: set[str] = set()
     for n, path in enumerate(files, 1):
         digest = file_digest(path)
-        known = reuse.article_for(path.name, digest) if reuse else None
+        known = previous.article_for(path.name, digest) if previous else None
         article = known or parse_article_file(path)
         if known is None:
             fresh_ids.add(article.id)
@@ -133,36 +155,45 @@ def _build(
             note("reading", n, len(files))
     _check_unique_ids(articles, library_dir)
     articles.sort(key=lambda a: a.id)
+    return _Library(articles, sources, fresh_ids)
 
+
+def _chunk_and_extract(library: _Library, previous: _Reusable | None, counter: TokenCounter, rules: Rules,
+                       note: ProgressHook) -> _Content:
     passages: list[Passage] = []
     claims: list[Claim] = []
-    for n, article in enumerate(articles, 1):
-        if article.id in fresh_ids or reuse is None:
+    for n, article in enumerate(library.articles, 1):
+        if article.id in library.fresh_ids or previous is None:
             passages.extend(chunk_article(article, counter))
             claims.extend(extract_claims(article, rules))
         else:
-            passages.extend(reuse.passages.get(article.id, []))
-            claims.extend(reuse.claims.get(article.id, []))
-        if n % 500 == 0 or n == len(articles):
-            note("chunking", n, len(articles))
+            passages.extend(previous.passages.get(article.id, []))
+            claims.extend(previous.claims.get(article.id, []))
+        if n % 500 == 0 or n == len(library.articles):
+            note("chunking", n, len(library.articles))
+    return _Content(passages, claims)
 
-    by_id = {a.id: a for a in articles}
+
+def _embed(library: _Library, content: _Content, rules: Rules, previous: _Reusable | None, embedder: Embedder,
+           cache: EmbeddingCache | None, note: ProgressHook) -> _Vectors:
+    passages, claims = content.passages, content.claims
+    by_id = {a.id: a for a in library.articles}
     # Only what no earlier version holds goes to the embedder (through the cache); the rest is copied.
     passage_vectors = np.zeros((len(passages), embedder.dimension), dtype=np.float32)
     claim_vectors = np.zeros((len(claims), embedder.dimension), dtype=np.float32)
-    todo_passages = [i for i, p in enumerate(passages) if not (reuse and reuse.has_passage(p.id))]
-    todo_claims = [i for i, c in enumerate(claims) if not (reuse and reuse.has_claim(c.id))]
-    if reuse:
+    todo_passages = [i for i, p in enumerate(passages) if not (previous and previous.has_passage(p.id))]
+    todo_claims = [i for i, c in enumerate(claims) if not (previous and previous.has_claim(c.id))]
+    if previous:
         for i, p in enumerate(passages):
-            if reuse.has_passage(p.id):
-                passage_vectors[i] = reuse.passage_vector(p.id)
+            if previous.has_passage(p.id):
+                passage_vectors[i] = previous.passage_vector(p.id)
         for i, c in enumerate(claims):
-            if reuse.has_claim(c.id):
-                claim_vectors[i] = reuse.claim_vector(c.id)
+            if previous.has_claim(c.id):
+                claim_vectors[i] = previous.claim_vector(c.id)
     # The rules' criterion examples too: a question's relevance to each criterion is measured against them, and
     # stored with the index they cost a cold start nothing.
     example_texts = [e for criterion in rules.criteria for e in criterion.examples]
-    stored_examples = reuse.example_vectors if reuse else None
+    stored_examples = previous.example_vectors if previous else None
     embed_examples = stored_examples is None or len(stored_examples) != len(example_texts)
     texts = (
         [passages[i].text for i in todo_passages]
@@ -189,64 +220,42 @@ def _build(
     claim_vectors[todo_claims] = vectors[len(todo_passages) : len(todo_passages) + len(todo_claims)]
     example_vectors = vectors[len(todo_passages) + len(todo_claims) :] if embed_examples else stored_examples
     assert example_vectors is not None
+    return _Vectors(passage_vectors, claim_vectors, example_vectors, fresh)
 
-    version = new_version_name()
-    staging = store.new_staging_dir(version)
-    note("writing", 0, 1)
-    faiss_kind = save_faiss(build_faiss(passage_vectors, hnsw_threshold), staging / "passages.faiss")
+
+def _write_version(files: VersionFiles, library: _Library, content: _Content, vectors: _Vectors,
+                   previous: _Reusable | None, embedder: Embedder, hnsw_threshold: int) -> str:
+    """Every file of the version into its staging folder; returns the kind of FAISS index written."""
+    passages = content.passages
+    faiss_kind = files.write_faiss(build_faiss(vectors.passages, hnsw_threshold))
     # Stemming is most of BM25's build time: unchanged passages keep the tokens the previous version stored.
-    new_rows = [i for i, p in enumerate(passages) if not (reuse and reuse.tokens_of(p.id) is not None)]
+    new_rows = [i for i, p in enumerate(passages) if not (previous and previous.tokens_of(p.id) is not None)]
     fresh_tokens = tokenize([passages[i].text for i in new_rows]) if new_rows else []
-    tokens = [reuse.tokens_of(p.id) if reuse else None for p in passages]
+    tokens = [previous.tokens_of(p.id) if previous else None for p in passages]
     for i, row_tokens in zip(new_rows, fresh_tokens, strict=True):
         tokens[i] = row_tokens
     passage_tokens = [t or [] for t in tokens]
-    save_bm25(build_bm25_from_tokens(passage_tokens), staging / "bm25")
-    write_jsonl(staging / BM25_TOKENS, ({"id": p.id, "tokens": t} for p, t in zip(passages, passage_tokens,
-                                                                                   strict=True)))
-    np.save(staging / "claim_vectors.npy", claim_vectors)
-    np.save(staging / EXAMPLE_VECTORS, example_vectors)
+    files.write_bm25(build_bm25_from_tokens(passage_tokens))
+    files.write_tokens(passages, passage_tokens)
+    files.write_claim_vectors(vectors.claims)
+    files.write_example_vectors(vectors.examples)
     encoder = getattr(embedder, "folder", None)
     if encoder is not None:
         # The index carries its own query encoder, so questions are embedded by exactly the model that embedded
         # the passages, and serving needs neither torch nor the original model.
-        link_tree(Path(encoder), staging / ENCODER_DIR)
-    write_jsonl(staging / "articles.jsonl", (_article_row(a) for a in articles))
-    write_json_atomic(staging / SOURCES, sources)
-    write_jsonl(staging / "passages.jsonl", (_passage_row(p) for p in passages))
-    write_jsonl(staging / "claims.jsonl", (c.to_dict() for c in claims))
-    seconds = time.perf_counter() - started
-    manifest = Manifest(
-        format_version=FORMAT_VERSION,
-        version=version,
-        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        embedding=EmbeddingInfo(model=embedder.model_id, backend=embedder.backend, dimension=embedder.dimension,
-                                fingerprint=getattr(embedder, "fingerprint", "")),
-        counts={"articles": len(articles), "passages": len(passages), "claims": len(claims),
-                "vectors": int(passage_vectors.shape[0])},
-        corpus_hash=corpus_hash(articles),
-        rules_hash=rules.source_hash,
-        chunker=CHUNKER,
-        faiss_index=faiss_kind,
-        files={},
-        build_seconds=round(seconds, 3),
-        sequence=store.next_sequence(),
-    )
+        files.link_encoder(Path(encoder))
+    files.write_articles(library.articles)
+    files.write_sources(library.sources)
+    files.write_passages(passages)
+    files.write_claims(content.claims)
+    return faiss_kind
+
+
+def _publish(store: IndexStore, staging: Path, manifest: Manifest, keep_versions: int) -> None:
+    """Checksum and move the staged version into place, point readers at it, and drop the oldest versions."""
     store.finalize(staging, manifest)
-    store.set_current(version)
+    store.set_current(manifest.version)
     store.prune(keep_versions)
-    note("writing", 1, 1)
-    current = {a.id for a in articles}
-    return BuildReport(
-        version=version,
-        articles=len(articles),
-        passages=len(passages),
-        claims=len(claims),
-        embedded=fresh,
-        seconds=time.perf_counter() - started,
-        added_articles=sorted(current - previous),
-        removed_articles=sorted(previous - current),
-    )
 
 
 def library_files(library_dir: Path) -> list[Path]:
@@ -266,7 +275,7 @@ def file_digest(path: Path) -> str:
     key = (str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
     found = _DIGESTS.get(key)
     if found is None:
-        found = hashlib.sha256(path.read_bytes()).hexdigest()
+        found = file_sha256(path)
         if len(_DIGESTS) > 200_000:
             _DIGESTS.clear()
         _DIGESTS[key] = found
@@ -283,9 +292,9 @@ def current_articles(library_dir: Path, store: IndexStore) -> list[Article]:
     try:
         version = store.current_version()
         if version:
-            folder = store.version_dir(version)
-            sources = json.loads((folder / SOURCES).read_text(encoding="utf-8"))
-            known = {a.id: a for a in (_article_from_row(r) for r in read_jsonl(folder / "articles.jsonl"))}
+            files = VersionFiles(store.version_dir(version))
+            sources = files.read_sources()
+            known = files.read_articles()
     except (OSError, ValueError, TypeError):
         known, sources = {}, {}
     if not library_dir.is_dir():
@@ -325,10 +334,7 @@ class _Reusable:
         self._passage_rows = {p.id: n for n, p in enumerate(index.passages)}
         self._claim_rows = {c.id: n for n, c in enumerate(index.claims)}
         self._passage_vectors = index.faiss.reconstruct_n(0, index.faiss.ntotal) if index.passages else None
-        self._tokens: dict[str, list[str]] = {}
-        tokens_file = index.folder / BM25_TOKENS
-        if tokens_file.is_file():
-            self._tokens = {str(r["id"]): list(r["tokens"]) for r in read_jsonl(tokens_file)}
+        self._tokens = VersionFiles(index.folder).read_tokens()
         self.example_vectors = index.example_vectors
 
     @classmethod
@@ -343,11 +349,10 @@ class _Reusable:
                                                                        embedder.dimension)
                 and built.fingerprint == getattr(embedder, "fingerprint", "")
             )
-            folder = store.version_dir(manifest.version)
-            if not same or not (folder / SOURCES).is_file():
+            files = VersionFiles(store.version_dir(manifest.version))
+            if not same or not files.has_sources():
                 return None
-            sources = json.loads((folder / SOURCES).read_text(encoding="utf-8"))
-            return cls(load_index(store, manifest.version, lazy=True), sources)
+            return cls(load_index(store, manifest.version, lazy=True), files.read_sources())
         except (IndexUnavailable, OSError, ValueError):
             return None  # nothing reusable: a full build, as if there were no earlier version
 
@@ -374,23 +379,11 @@ class _Reusable:
         return self.index.claim_vectors[self._claim_rows[claim_id]]
 
 
-def link_tree(source: Path, target: Path) -> None:
-    """Hard-link a folder's files into `target` (copy across file systems): versions share one model file."""
-    target.mkdir(parents=True)
-    for path in source.iterdir():
-        if path.is_file():
-            try:
-                os.link(path, target / path.name)
-            except OSError:
-                shutil.copy2(path, target / path.name)
-
-
 def _previous_articles(store: IndexStore) -> set[str]:
     version = store.current_version()
     if version is None:
         return set()
-    path = store.version_dir(version) / "articles.jsonl"
     try:
-        return {str(row["id"]) for row in read_jsonl(path)}
+        return VersionFiles(store.version_dir(version)).read_article_ids()
     except (OSError, ValueError, KeyError):
         return set()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +13,10 @@ from knowledge.claims import Claim
 from knowledge.corpus import Article
 
 from .chunking import Passage
-from .store import EXAMPLE_VECTORS, FIX, IndexStore, IndexUnavailable, Manifest, read_jsonl
-from .vectors import load_bm25, load_faiss
+from .embedding import Embedder, bind_embedder
+from .encoder import EncoderMissing
+from .store import FIX, IndexStore, IndexUnavailable, Manifest
+from .version_files import VersionFiles
 
 
 @dataclass
@@ -56,7 +57,7 @@ class LoadedIndex:
             if self._faiss is not None:
                 return
             try:
-                faiss_index = load_faiss(self.folder / "passages.faiss")
+                faiss_index = VersionFiles(self.folder).read_faiss()
             except (OSError, ValueError, RuntimeError) as exc:
                 raise IndexUnavailable(f"index version {self.version} cannot be read ({exc}); {FIX}") from exc
             if faiss_index.ntotal != len(self.passages):
@@ -68,7 +69,7 @@ class LoadedIndex:
             if self._bm25 is not None:
                 return
             try:
-                self._bm25 = load_bm25(self.folder / "bm25")
+                self._bm25 = VersionFiles(self.folder).read_bm25()
             except (OSError, ValueError, RuntimeError) as exc:
                 raise IndexUnavailable(f"index version {self.version} cannot be read ({exc}); {FIX}") from exc
 
@@ -76,13 +77,12 @@ class LoadedIndex:
         self._load_faiss()
         self._load_bm25()
 
-
-def article_from_row(row: dict[str, Any]) -> Article:
-    """An Article from its articles.jsonl row."""
-    for key in ("published", "updated"):
-        if row.get(key):
-            row[key] = dt.date.fromisoformat(row[key])
-    return Article(**row)
+    def passages_per_article(self) -> dict[str, int]:
+        """How many passages each article was cut into."""
+        counts: dict[str, int] = {}
+        for passage in self.passages:
+            counts[passage.article_id] = counts.get(passage.article_id, 0) + 1
+        return counts
 
 
 def check_model(manifest: Manifest, model_id: str, backend: str, dimension: int, fingerprint: str = "") -> None:
@@ -107,12 +107,12 @@ def load_index(store: IndexStore, version: str | None = None, verify: bool = Tru
     if verify:
         store.verify(manifest.version, manifest)
     try:
-        articles = {a.id: a for a in (article_from_row(r) for r in read_jsonl(folder / "articles.jsonl"))}
-        passages = [Passage(**r) for r in read_jsonl(folder / "passages.jsonl")]
-        claims = [Claim.from_dict(r) for r in read_jsonl(folder / "claims.jsonl")]
-        claim_vectors = np.load(folder / "claim_vectors.npy")
-        examples_file = folder / EXAMPLE_VECTORS
-        example_vectors = np.load(examples_file) if examples_file.is_file() else None
+        files = VersionFiles(folder)
+        articles = files.read_articles()
+        passages = files.read_passages()
+        claims = files.read_claims()
+        claim_vectors = files.read_claim_vectors()
+        example_vectors = files.read_example_vectors()
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexUnavailable(f"index version {manifest.version} cannot be read ({exc}); {FIX}") from exc
     if len(claims) != len(claim_vectors) or manifest.counts.get("passages", len(passages)) != len(passages):
@@ -121,3 +121,14 @@ def load_index(store: IndexStore, version: str | None = None, verify: bool = Tru
     if not lazy:
         index._load_search()
     return index
+
+
+def bind_query_encoder(embedder: Embedder, index: LoadedIndex, current: Embedder | None = None) -> Embedder:
+    """The embedder that queries this version: its own stored encoder (or `embedder` itself), checked against the
+    manifest; anything unusable is an IndexUnavailable naming the fix. `current` is kept when it is the same model."""
+    try:
+        bound = bind_embedder(embedder, index.folder, current)
+    except (EncoderMissing, ValueError, OSError) as error:
+        raise IndexUnavailable(f"index version {index.version} has no usable encoder ({error}); {FIX}") from error
+    check_model(index.manifest, bound.model_id, bound.backend, bound.dimension, getattr(bound, "fingerprint", ""))
+    return bound

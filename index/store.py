@@ -1,4 +1,7 @@
-"""The on-disk index: one folder per version with a manifest, and a pointer switched atomically with os.replace."""
+"""The on-disk index: one folder per version with a manifest, and a pointer switched atomically with os.replace.
+
+What a version folder holds besides its manifest is index/version_files.py's.
+"""
 
 from __future__ import annotations
 
@@ -21,9 +24,6 @@ POINTER = "CURRENT"
 VERSIONS = "versions"
 STAGING_PREFIX = ".staging-"
 MANIFEST = "manifest.json"
-SOURCES = "sources.json"  # library file name -> sha256 of its bytes, to reuse unchanged articles next build
-BM25_TOKENS = "bm25_tokens.jsonl"  # each passage's BM25 tokens, reused by the next build for unchanged passages
-EXAMPLE_VECTORS = "example_vectors.npy"  # the rules' criterion examples, in the order rules.yaml lists them
 FIX = "run `stackpick index build` to build a fresh version"
 
 

@@ -126,6 +126,53 @@ class Thresholds(_Strict):
         return self
 
 
+class TraitOption(_Strict):
+    """One answer to a question of the /stackpick form, and what choosing it says about the project."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str  # what the form shows
+    describe: str | None = None  # how the project's description says it ("real-time features"); None: not said
+    criteria: dict[str, float] = {}  # criterion id -> the relevance (0-1] choosing this answer gives it
+
+    @field_validator("criteria")
+    @classmethod
+    def _relevance_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [cid for cid, relevance in value.items() if not 0 < relevance <= 1]
+        if bad:
+            raise ValueError(f"relevance must be in (0, 1] for {', '.join(bad)}")
+        return value
+
+
+class Trait(_Strict):
+    """One question of the /stackpick form: tick any (checkboxes) or pick one (radio, select)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    kind: Literal["checkboxes", "radio", "select"]
+    optional: bool = False
+    initial: str | None = None  # the answer shown selected when the form opens
+    default: str | None = None  # the answer assumed when none is given (defaults to `initial`)
+    options: list[TraitOption] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _known_answers(self) -> Trait:
+        ids = [o.id for o in self.options]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"trait {self.id!r} lists an option twice")
+        for name in ("initial", "default"):
+            chosen = getattr(self, name)
+            if chosen is not None and chosen not in ids:
+                raise ValueError(f"trait {self.id!r} {name} {chosen!r} is not one of its options")
+        if self.kind == "checkboxes" and (self.initial or self.default):
+            raise ValueError(f"trait {self.id!r}: checkboxes start unticked, so they take no initial or default")
+        return self
+
+    @property
+    def assumed(self) -> str | None:
+        """The answer a single-choice trait has when the form leaves it empty."""
+        return self.default or self.initial
+
+
 class Rules(_Strict):
     """The whole rules file."""
 
@@ -135,6 +182,7 @@ class Rules(_Strict):
     criteria: list[Criterion] = Field(min_length=1)
     scope: Scope
     thresholds: Thresholds
+    traits: list[Trait] = []  # the /stackpick form's questions; a rules file without them gets a form of notes only
     source_hash: str = ""
 
     @model_validator(mode="after")
@@ -145,7 +193,23 @@ class Rules(_Strict):
         duplicates = {i for i in ids if ids.count(i) > 1}
         if duplicates:
             raise ValueError(f"duplicate criterion id(s): {', '.join(sorted(duplicates))}")
+        self._check_traits(set(ids))
         return self
+
+    def _check_traits(self, criteria: set[str]) -> None:
+        # A form answer carries a checkbox by its option id and a single choice by its trait id, so those keys
+        # must be unique together; and each answer's criteria must exist, or renaming one silently breaks the form.
+        keys = ["notes"]
+        for trait in self.traits:
+            keys += [o.id for o in trait.options] if trait.kind == "checkboxes" else [trait.id]
+            for option in trait.options:
+                unknown = sorted(set(option.criteria) - criteria)
+                if unknown:
+                    raise ValueError(f"trait {trait.id!r} option {option.id!r} names unknown criterion(s) "
+                                     f"{', '.join(unknown)}")
+        clashes = sorted({k for k in keys if keys.count(k) > 1})
+        if clashes:
+            raise ValueError(f"trait answer key(s) used twice: {', '.join(clashes)}")
 
     def criterion(self, criterion_id: str) -> Criterion:
         return next(c for c in self.criteria if c.id == criterion_id)

@@ -114,7 +114,7 @@ def settings(isolated_paths: IsolatedPaths):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def _seed_build(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """One Librarian(settings).rebuild() of the seeds with the hashing embedder, made once per session."""
-    from bot.library import Librarian
+    from bot.services.library import Librarian
     from bot.settings import Settings
 
     paths, variables = isolated_environment(tmp_path_factory.mktemp("seed-build"))
@@ -141,7 +141,7 @@ def built_index(settings, _seed_build):  # type: ignore[no-untyped-def]
     When the settings and files are the seeds' defaults, the session's one build (index and embedding cache) is
     copied in instead of rebuilt: the same folders a rebuild would write, in a fraction of the time.
     """
-    from bot.library import Librarian
+    from bot.services.library import Librarian
 
     paths, config, report = _seed_build
     reusable = (

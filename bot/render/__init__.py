@@ -1,1 +1,1 @@
-"""Renderers: one Answer, shown as Slack Block Kit (blocks.py) or terminal text (text.py)."""
+"""Renderers: the answer models as Slack Block Kit (slack/) or terminal text (terminal/); no logic of their own."""

@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
-from bot.feedback import FeedbackStore
+from bot.services.feedback import FeedbackStore
 from bot.settings import Settings
 from bot.slack.context import AppContext, make_web_client
 from bot.slack.dedup import Deduplicator, make_deduplicator
 from bot.slack.listeners import register_all
 
 if TYPE_CHECKING:
-    from bot.advisor import Advisor
-    from bot.library import Librarian
+    from bot.engine import Advisor
+    from bot.services.library import Librarian
 
 log = logging.getLogger("stackpick.slack")
 

@@ -21,15 +21,21 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 from bot.answer import Assessment
-from bot.feedback import FeedbackStore
+from bot.services.feedback import FeedbackStore
 from bot.settings import Settings
 from bot.slack.dedup import Deduplicator, MemoryDeduplicator
 
 if TYPE_CHECKING:
-    from bot.advisor import Advisor
-    from bot.library import Librarian
+    from bot.engine import Advisor
+    from bot.services.library import Librarian
 
 log = logging.getLogger("stackpick.slack")
+
+REFUSAL = (
+    "Sorry, only stackpick's admins can change the library. Ask one of them, or suggest the article in a message "
+    "to them. Everyone can ask questions: `/stackpick help`."
+)
+NO_LIBRARIAN = "Curation isn't enabled on this deployment: ask the maintainers to run `stackpick index add` instead."
 
 
 def retry_handlers() -> list[RetryHandler]:
@@ -100,6 +106,17 @@ class AppContext:
     # keyed by channel and message ts, this answers it once.
     questions: Deduplicator = field(default_factory=MemoryDeduplicator)
     recent: RecentResults = field(default_factory=RecentResults)
+
+    def curation_refusal(self, user: str | None) -> str | None:
+        """Why `user` may not change the library here (not an admin, or curation is off); None when they may.
+
+        Every curation entry point asks this, so a forged form or button gets the same answer as the command.
+        """
+        if not self.settings.is_admin(user):
+            return REFUSAL
+        if self.librarian is None:
+            return NO_LIBRARIAN
+        return None
 
     def submit(self, pool: ThreadPoolExecutor, what: str, fn: Callable[..., Any], /, **kwargs: Any) -> Future[Any]:
         """Run `fn(**kwargs)` in the background, logging (with context, never tokens) anything it raises."""

@@ -89,7 +89,7 @@ class RedisDeduplicator:
 
     @classmethod
     def from_url(cls, url: str, ttl_seconds: int = 3600, **kwargs: Any) -> RedisDeduplicator:
-        from bot.shared import connect, redis_location
+        from bot.services.redis_client import connect, redis_location
 
         return cls(connect(url), ttl_seconds, location=f"Redis at {redis_location(url)}", **kwargs)
 

@@ -10,25 +10,20 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.advisor import ProjectTraits
 from bot.answer import Assessment
-from bot.question import QuestionError
-from bot.render.blocks import (
-    APOLOGY,
-    answer_blocks,
-    answer_fallback_text,
-    assessment_blocks,
-    assessment_fallback_text,
-    curation_report_text,
-    encode_value,
-)
-from bot.render.escape import escape, escape_clip, slack_to_plain
+from bot.engine import ProjectTraits, QuestionError
+from bot.render.slack.answer import answer_blocks, answer_fallback_text
+from bot.render.slack.assessment import assessment_blocks, assessment_fallback_text
+from bot.render.slack.curation import curation_report_text
+from bot.render.slack.escape import escape, escape_clip, slack_to_plain
+from bot.render.slack.ids import encode_value
+from bot.render.slack.primitives import APOLOGY
 from bot.slack.context import AppContext, responder
-from bot.slack.replies import apologize, post, react
+from bot.slack.replies import apologize, post, react, respond
 from knowledge.ingest import IngestError
 
 if TYPE_CHECKING:
-    from bot.library import AddReport
+    from bot.answer import AddReport
 
 log = logging.getLogger("stackpick.slack")
 
@@ -152,14 +147,13 @@ def assessment_to_response_url(*, ctx: AppContext, description: str, response_ur
     try:
         assessment = ctx.advisor.assess(description)
         share = encode_value({"k": ctx.recent.put(assessment), "d": assessment.question}, shrink="d")
-        response = webhook.send(
+        respond(
+            webhook,
             response_type="ephemeral",
             text=assessment_fallback_text(assessment),
             blocks=assessment_blocks(assessment, True, share_value=share),
             unfurl_links=False,
         )
-        if response.status_code != 200:
-            raise RuntimeError(f"response_url answered {response.status_code}: {response.body[:200]}")
     except Exception as error:
         log.exception("assessment via response_url failed (user=%s)", user)
         text = f"{escape(str(error))}" if isinstance(error, QuestionError) else APOLOGY
@@ -176,7 +170,7 @@ def assessment_from_traits(
     try:
         assessment = ctx.advisor.assess_traits(traits)
         share = encode_value(
-            {"k": ctx.recent.put(assessment), "c": channel, "t": traits.model_dump(), "d": ""}, shrink="d"
+            {"k": ctx.recent.put(assessment), "c": channel, "t": traits.to_value(), "d": ""}, shrink="d"
         )
         blocks = assessment_blocks(assessment, bool(channel), share_value=share)
         post(client, user, assessment_fallback_text(assessment), blocks)
@@ -199,9 +193,7 @@ def share_assessment(
         target = value.get("c")
         if response_url and not target:
             webhook = responder(response_url)
-            response = webhook.send(response_type="in_channel", text=text, blocks=blocks, unfurl_links=False)
-            if response.status_code != 200:
-                raise RuntimeError(f"response_url answered {response.status_code}: {response.body[:200]}")
+            respond(webhook, response_type="in_channel", text=text, blocks=blocks, unfurl_links=False)
             webhook.send(delete_original=True)
             return
         try:
@@ -220,7 +212,7 @@ def share_assessment(
 
 def _recompute(ctx: AppContext, value: dict[str, Any]) -> Assessment:
     if isinstance(value.get("t"), dict):
-        return ctx.advisor.assess_traits(ProjectTraits(**value["t"]))
+        return ctx.advisor.assess_traits(ProjectTraits.read(ctx.advisor.rules, value["t"]))
     return ctx.advisor.assess(str(value.get("d") or ""))
 
 

@@ -9,8 +9,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
+from slack_sdk.webhook import WebhookClient
 
-from bot.render.blocks import APOLOGY
+from bot.render.slack.primitives import APOLOGY
 
 log = logging.getLogger("stackpick.slack")
 
@@ -34,6 +35,13 @@ def post(
         unfurl_media=False,
     )
     return dict(response.data) if isinstance(response.data, dict) else {}
+
+
+def respond(webhook: WebhookClient, **message: Any) -> None:
+    """Send to a `response_url`; anything but a 200 raises, so the caller's apology path runs."""
+    response = webhook.send(**message)
+    if response.status_code != 200:
+        raise RuntimeError(f"response_url answered {response.status_code}: {response.body[:200]}")
 
 
 def apologize(client: WebClient, channel: str, thread_ts: str | None = None, text: str = APOLOGY) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.advisor import Advisor
+from bot.engine import Advisor
 from index.build import build_index
 from index.cache import EmbeddingCache
 from index.embedding import Embedder, HashingEmbedder, build_embedder, query_embedder, token_counter_for

@@ -13,7 +13,7 @@ import typer
 from typer.testing import CliRunner, Result
 
 from bot.cli import app
-from bot.library import Librarian
+from bot.services.library import Librarian
 from index.store import MANIFEST, IndexStore
 from knowledge.corpus import load_library
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.library import Librarian
+from bot.services.library import Librarian
 from index.build import build_index
 from index.cache import EmbeddingCache, embed_with_cache
 from index.chunking import chunk_article
@@ -127,7 +127,7 @@ def test_embed_with_cache_embeds_each_distinct_text_once(cache) -> None:
 def test_librarian_add_embeds_only_the_new_article(settings, built_index, tmp_path: Path, rules, token_counter,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     counting = HashingEmbedder()
-    monkeypatch.setattr("bot.library.build_embedder", lambda *args, **kwargs: counting)
+    monkeypatch.setattr("bot.services.library.build_embedder", lambda *args, **kwargs: counting)
     source = tmp_path / "lighthouse.md"
     source.write_text(NEW_ARTICLE.to_markdown(), encoding="utf-8")
     report = Librarian(settings).add([str(source)])

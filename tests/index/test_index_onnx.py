@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.advisor import Advisor
+from bot.engine import Advisor
 from index.build import build_index
 from index.embedding import BUNDLED_MODEL_ID, build_embedder, load_embedder, query_embedder, token_counter_for
 from index.encoder import ENCODER_DIR, MODEL_FILE, OnnxEmbedder, read_encoder_info

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.library import Librarian
+from bot.services.library import Librarian
 from index.embedding import HashingEmbedder
 from index.loaded import load_index
 from index.search import HybridSearcher
@@ -227,7 +227,7 @@ def test_a_failed_rebuild_removes_the_article_it_wrote(settings, built_index, tm
     def broken_build(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("bot.library.build_index", broken_build)
+    monkeypatch.setattr("bot.services.library.build_index", broken_build)
     with pytest.raises(OSError, match="disk full"):
         Librarian(settings).add([str(tmp_path / "new.txt")])
     assert snapshot(settings.library_dir, settings.index_dir) == before

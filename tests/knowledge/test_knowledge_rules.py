@@ -169,3 +169,40 @@ def test_a_missing_rules_file_names_the_setting(tmp_path: Path) -> None:
     with pytest.raises(RulesError) as caught:
         load_rules(tmp_path / "nope.yaml")
     assert "nope.yaml" in str(caught.value) and "STACKPICK_RULES" in str(caught.value)
+
+
+def test_the_forms_traits_name_only_criteria_that_exist(rules) -> None:  # type: ignore[no-untyped-def]
+    ids = {c.id for c in rules.criteria}
+    named = {cid for t in rules.traits for o in t.options for cid in o.criteria}
+    assert [t.id for t in rules.traits] == ["needs", "team_knows", "team_experience", "scale"]
+    assert named and named <= ids
+
+
+def test_renaming_a_criterion_without_its_trait_fails_at_load_naming_the_trait(rules_data: dict[str, Any]) -> None:
+    realtime = next(c for c in rules_data["criteria"] if c["id"] == "realtime")
+    realtime["id"] = "live_updates"
+    with pytest.raises(RulesError, match=r"trait 'needs' option 'realtime' names unknown criterion\(s\) realtime"):
+        parse_rules(yaml.safe_dump(rules_data))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [
+        (lambda t: t[1].update(initial="nobody"), "trait 'team_knows' initial 'nobody' is not one of its options"),
+        (lambda t: t[0]["options"][0]["criteria"].update(realtime=1.5), "relevance must be in (0, 1] for realtime"),
+        (lambda t: t[0]["options"].append(dict(t[0]["options"][0])), "trait 'needs' lists an option twice"),
+        (lambda t: t[3].update(id="team_knows"), "trait answer key(s) used twice: team_knows"),
+        (lambda t: t[1].update(kind="dropdown"), "traits.1.kind"),
+    ],
+)
+def test_a_bad_trait_is_reported(rules_data: dict[str, Any], mutate: Callable[[list[dict[str, Any]]], object],
+                                 fragment: str) -> None:
+    mutate(rules_data["traits"])
+    with pytest.raises(RulesError) as error:
+        parse_rules(yaml.safe_dump(rules_data))
+    assert fragment in str(error.value)
+
+
+def test_rules_without_traits_still_load(rules_data: dict[str, Any]) -> None:
+    del rules_data["traits"]
+    assert parse_rules(yaml.safe_dump(rules_data)).traits == []

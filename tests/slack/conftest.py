@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from slack_fakes import ADMIN, SIGNING_SECRET, FakeSlack, Running, build_index, serve
 
-from bot.advisor import Advisor
-from bot.library import Librarian
+from bot.engine import Advisor
+from bot.services.library import Librarian
 from bot.settings import Settings
 
 

@@ -20,18 +20,21 @@ import pytest
 import uvicorn
 from slack_sdk.signature import SignatureVerifier
 
-from bot.advisor import Advisor
-from bot.library import Librarian
-from bot.serve import Runtime, create_http_app
+from bot.engine import Advisor
+from bot.services.library import Librarian
 from bot.settings import PROJECT_ROOT, Settings
 from bot.slack.app import build_app
+from bot.slack.server import Runtime, create_http_app
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
 ADMIN = "UADMIN"
 USER = "U1"
-DEADLINE = 15.0
+# How long a wait for something that should happen may take. Generous on purpose: a wait returns as soon as the
+# thing happens, so a slow machine makes a test slower, never red.
+DEADLINE = 60.0
+CLIENT_TIMEOUT = 60.0  # the signing sender's HTTP timeout: an ack that is merely slow must not fail a request
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -67,6 +70,7 @@ class FakeSlack:
         self.lock = threading.Lock()
         self.scripts: dict[str, list[Reply]] = defaultdict(list)
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.last_call_at = time.monotonic()
         self._ts = itertools.count(1)
         fake = self
 
@@ -95,6 +99,7 @@ class FakeSlack:
                 status, headers, body = fake.reply(method, args)
                 with fake.lock:
                     fake.calls.append(Call(method, path, status, args))
+                    fake.last_call_at = time.monotonic()
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -157,6 +162,25 @@ class FakeSlack:
         """For asserting that something did *not* happen: give stray work a moment to show up."""
         time.sleep(seconds)
 
+    def drain(self, quiet: float = 1.5, timeout: float = 4 * DEADLINE) -> None:
+        """Wait until no call has arrived for `quiet` seconds: the work a test started (answers, retries after a
+        429, clearing reactions) has finished, and cannot land among the next test's calls."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                idle = time.monotonic() - self.last_call_at
+            if idle >= quiet:
+                return
+            time.sleep(min(0.2, quiet - idle + 0.01))
+        raise AssertionError(f"the fake Slack API was still being called after {timeout:.0f} s")
+
+    def reset(self) -> None:
+        """Forget every call and scripted reply, once the previous work has drained."""
+        self.drain()
+        with self.lock:
+            self.calls.clear()
+            self.scripts.clear()
+
 
 # --------------------------------------------------------------------------------------------------------------
 # stackpick's HTTP server, and a sender that signs like Slack
@@ -188,8 +212,9 @@ class ServerThread:
 class SlackSender:
     """Sends what Slack sends: events, slash commands and interactivity payloads, signed with the signing secret."""
 
-    def __init__(self, base_url: str, fake: FakeSlack, secret: str = SIGNING_SECRET) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=10)
+    def __init__(self, base_url: str, fake: FakeSlack, secret: str = SIGNING_SECRET,
+                 timeout: float = CLIENT_TIMEOUT) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=timeout)
         self.fake = fake
         self.verifier = SignatureVerifier(secret)
         self._n = itertools.count(1)
@@ -293,6 +318,34 @@ class SlackSender:
             "hash": "h",
         }
         return self.interact({"type": "view_submission", "user": {"id": user}, "view": view})
+
+
+@dataclass
+class Held:
+    """An advisor method held back until `release()`: `finished` says whether it has returned yet."""
+
+    go: threading.Event
+    finished: threading.Event
+
+    def release(self) -> None:
+        self.go.set()
+
+
+def hold(monkeypatch: pytest.MonkeyPatch, target: object, name: str) -> Held:
+    """Make `target.name` wait for `release()`, so a test can see that a request was acked before the work was
+    done: a step order, not a stopwatch, which a slow machine cannot turn red."""
+    original = getattr(target, name)
+    held = Held(threading.Event(), threading.Event())
+
+    def waiting(*args: Any, **kwargs: Any) -> Any:
+        held.go.wait(DEADLINE)
+        try:
+            return original(*args, **kwargs)
+        finally:
+            held.finished.set()
+
+    monkeypatch.setattr(target, name, waiting)
+    return held
 
 
 @dataclass

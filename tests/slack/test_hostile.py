@@ -11,19 +11,22 @@ from typing import Any
 
 import httpx
 import pytest
+from block_limits import limit_problems
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from reliability import INVISIBLE, MARKUP, all_ping_problems, hostile_text, ping_problems, record_figures, scale
 from rich.console import Console
 from slack_fakes import BOT_USER, USER, Call, Running, blocks_of
 
-from bot.advisor import Advisor
-from bot.question import QuestionError, clean_question
-from bot.render.blocks import APOLOGY, answer_blocks, answer_fallback_text, assessment_blocks, limit_problems
-from bot.render.escape import escape, escape_clip, link, slack_to_plain, unescape
-from bot.render.text import render_answer
-from bot.serve import MAX_BODY_BYTES
+from bot.engine import Advisor
+from bot.engine.question import QuestionError, clean_question
+from bot.render.slack.answer import answer_blocks, answer_fallback_text
+from bot.render.slack.assessment import assessment_blocks
+from bot.render.slack.escape import escape, escape_clip, link, slack_to_plain, unescape
+from bot.render.slack.primitives import APOLOGY
+from bot.render.terminal.answer import render_answer
 from bot.slack.jobs import HINT
+from bot.slack.server import MAX_BODY_BYTES
 
 pytestmark = [pytest.mark.soak, pytest.mark.filterwarnings("ignore:Generating overly large repr")]
 QUICK = settings(max_examples=scale(150, 1500), deadline=None, suppress_health_check=list(HealthCheck))
@@ -306,7 +309,7 @@ def test_a_streamed_body_without_length_is_cut_off_after_one_megabyte(bot: Runni
 
 def _raw(url: str, request: bytes) -> bytes:
     host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
         sock.sendall(request)
         chunks = []
         try:

@@ -11,16 +11,19 @@ import httpx
 import pytest
 import typer
 from pydantic import SecretStr
-from slack_fakes import FakeSlack, ServerThread
+from slack_fakes import DEADLINE, FakeSlack, ServerThread
 from typer.testing import CliRunner
 
-from bot import cli_slack
-from bot.advisor import Advisor
-from bot.console import run_console
-from bot.feedback import FeedbackStore
-from bot.serve import ReloadWatcher, Runtime, check_credentials, create_http_app, load_into
+from bot.cli import feedback as feedback_commands
+from bot.cli import serving
+from bot.cli.console import run_console
+from bot.engine import Advisor
+from bot.services.feedback import FeedbackStore
 from bot.settings import Settings
+from bot.slack.credentials import check_credentials
 from bot.slack.dedup import MemoryDeduplicator
+from bot.slack.server import Runtime, create_http_app
+from bot.slack.startup import ReloadWatcher, load_into
 
 
 def test_healthz_is_503_until_the_index_is_loaded_then_200(
@@ -47,12 +50,12 @@ def test_loader_stops_on_a_rejected_token(settings: Settings, fake_slack: FakeSl
 def test_loader_retries_until_an_index_exists(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.serve.RETRY_LOAD_SECONDS", 0.05)
+    monkeypatch.setattr("bot.slack.startup.RETRY_LOAD_SECONDS", 0.05)
     empty = settings.model_copy(update={"index_dir": tmp_path / "no-index-yet"})
     runtime, stop = Runtime(), threading.Event()
     thread = threading.Thread(target=load_into, args=(runtime, empty, stop), daemon=True)
     thread.start()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + DEADLINE
     while runtime.error is None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert runtime.error and not runtime.ready.is_set()
@@ -63,7 +66,7 @@ def test_loader_retries_until_an_index_exists(
 def test_reload_watcher_picks_up_a_rebuild_by_another_process(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.library import Librarian
+    from bot.services.library import Librarian
 
     own = settings.model_copy(update={"index_dir": tmp_path / "index"})
     Librarian(own).rebuild()
@@ -73,7 +76,7 @@ def test_reload_watcher_picks_up_a_rebuild_by_another_process(
     watcher.start()
     try:
         second = Librarian(own).rebuild().version
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + DEADLINE
         while advisor.library_summary().version != second and time.monotonic() < deadline:
             time.sleep(0.02)
         assert advisor.library_summary().version == second != first
@@ -108,7 +111,7 @@ def test_check_credentials_says_what_is_missing_and_where_to_get_it() -> None:
 
 def cli() -> typer.Typer:
     app = typer.Typer()
-    for command in (cli_slack.serve, cli_slack.console, cli_slack.feedback):
+    for command in (serving.serve, serving.console, feedback_commands.feedback):
         app.command()(command)
     return app
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from slack_fakes import FakeSlack, Running, serve
 
-from bot.advisor import Advisor
+from bot.engine import Advisor
 from bot.settings import Settings
 
 QUESTION = "Node or Python for a real-time chat app?"

@@ -8,7 +8,8 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.render.blocks import (
+from bot.render.slack.answer import feedback_ack_block
+from bot.render.slack.ids import (
     ACTION_FEEDBACK_DOWN,
     ACTION_FEEDBACK_UP,
     ACTION_FULL_ASSESSMENT,
@@ -16,16 +17,13 @@ from bot.render.blocks import (
     ACTION_SHARE,
     BLOCK_ANSWER_ACTIONS,
     BLOCK_FEEDBACK_ACK,
-    MAX_MESSAGE_BLOCKS,
-    add_article_modal,
     decode_value,
     encode_value,
-    feedback_ack_block,
-    feedback_reason_modal,
 )
+from bot.render.slack.modals import add_article_modal, feedback_reason_modal
+from bot.render.slack.primitives import MAX_MESSAGE_BLOCKS
 from bot.slack.context import AppContext
 from bot.slack.jobs import assessment_in_thread, share_assessment
-from bot.slack.listeners.commands import NO_LIBRARIAN, REFUSAL
 from bot.slack.replies import post
 
 log = logging.getLogger("stackpick.slack")
@@ -92,8 +90,9 @@ def register(app: App, ctx: AppContext) -> None:
     def on_open_add_article(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         user = body.get("user", {}).get("id", "")
-        if not ctx.settings.is_admin(user) or ctx.librarian is None:
-            post(client, user, REFUSAL if ctx.librarian is not None else NO_LIBRARIAN)
+        refusal = ctx.curation_refusal(user)
+        if refusal:
+            post(client, user, refusal)
             return
         try:
             client.views_open(trigger_id=body.get("trigger_id", ""), view=add_article_modal())

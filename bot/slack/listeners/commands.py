@@ -8,18 +8,14 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.render.blocks import add_article_modal, encode_value, help_blocks, traits_modal
-from bot.render.escape import escape_clip
+from bot.render.slack.escape import escape_clip
+from bot.render.slack.home import help_blocks
+from bot.render.slack.ids import encode_value
+from bot.render.slack.modals import add_article_modal, traits_modal
 from bot.slack.context import AppContext, responder
 from bot.slack.jobs import assessment_to_response_url, parse_add, run_curation
 
 log = logging.getLogger("stackpick.slack")
-
-REFUSAL = (
-    "Sorry, only stackpick's admins can change the library. Ask one of them, or suggest the article in a message "
-    "to them. Everyone can ask questions: `/stackpick help`."
-)
-NO_LIBRARIAN = "Curation isn't enabled on this deployment: ask the maintainers to run `stackpick index add` instead."
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -33,7 +29,7 @@ def register(app: App, ctx: AppContext) -> None:
 
         if not text:
             ack()
-            _open(client, command, traits_modal(encode_value({"c": channel}, shrink="c")))
+            _open(client, command, traits_modal(ctx.advisor.form(), encode_value({"c": channel}, shrink="c")))
         elif verb == "help" and not rest.strip():
             ack(response_type="ephemeral", text="How to use stackpick", blocks=help_blocks())
         elif verb == "reindex" and not rest.strip():
@@ -70,11 +66,9 @@ def register(app: App, ctx: AppContext) -> None:
 
 
 def _allowed(ack: Ack, ctx: AppContext, user: str) -> bool:
-    if not ctx.settings.is_admin(user):
-        ack(response_type="ephemeral", text=REFUSAL)
-        return False
-    if ctx.librarian is None:
-        ack(response_type="ephemeral", text=NO_LIBRARIAN)
+    refusal = ctx.curation_refusal(user)
+    if refusal:
+        ack(response_type="ephemeral", text=refusal)
         return False
     return True
 

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.render.blocks import home_view
+from bot.render.slack.home import home_view
 from bot.slack.context import AppContext
 from bot.slack.jobs import answer_question
 

@@ -6,15 +6,15 @@ import datetime as dt
 import logging
 from typing import Any
 
-from pydantic import ValidationError
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.advisor import ProjectTraits
-from bot.render.blocks import ADD_ARTICLE_MODAL, FEEDBACK_MODAL, TEXT_PARTS, TRAITS_MODAL, decode_value
-from bot.slack.context import AppContext
+from bot.answer import FormQuestion
+from bot.engine import ProjectTraits, TraitsError
+from bot.engine.traits import answers_from_form
+from bot.render.slack.ids import ADD_ARTICLE_MODAL, FEEDBACK_MODAL, TEXT_PARTS, TRAITS_MODAL, decode_value
+from bot.slack.context import NO_LIBRARIAN, AppContext
 from bot.slack.jobs import assessment_from_traits, run_curation
-from bot.slack.listeners.commands import NO_LIBRARIAN, REFUSAL
 from bot.slack.replies import post
 
 log = logging.getLogger("stackpick.slack")
@@ -37,30 +37,20 @@ def _selected(state: State, block: str, action: str | None = None) -> list[str]:
     return [option["value"] for option in element.get("selected_options") or []]
 
 
-def traits_from_state(state: State) -> ProjectTraits:
-    """The traits form's answers as the advisor's ProjectTraits (Slack enforces the required fields)."""
-    needs = set(_selected(state, "needs"))
-    values: dict[str, Any] = {
-        "realtime": "realtime" in needs,
-        "data_ml": "data_ml" in needs,
-        "cpu_heavy": "cpu_heavy" in needs,
-        "notes": _text(state, "notes"),
-    }
-    for field in ("team_knows", "team_experience", "scale"):
-        chosen = _selected(state, field)
-        if chosen:
-            values[field] = chosen[0]
-    return ProjectTraits(**values)
+def traits_from_state(state: State, questions: list[FormQuestion]) -> dict[str, object]:
+    """The traits form's answers, flat as `ProjectTraits.read` takes them (Slack enforces the required fields)."""
+    picked = {q.id: _selected(state, q.id) for q in questions}
+    return {**answers_from_form(questions, picked), "notes": _text(state, "notes")}
 
 
 def register(app: App, ctx: AppContext) -> None:
     @app.view(TRAITS_MODAL)
     def on_traits(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         try:
-            traits = traits_from_state(_state(view))
-        except ValidationError as error:
+            traits = ProjectTraits.read(ctx.advisor.rules, traits_from_state(_state(view), ctx.advisor.form()))
+        except TraitsError as error:
             log.warning("traits form rejected: %s", error)
-            ack(response_action="errors", errors={"team_knows": "Please choose one of the options."})
+            ack(response_action="errors", errors={error.trait: "Please choose one of the options."})
             return
         ack()  # closes the form; the scorecard arrives in the user's DM with the app
         user = body.get("user", {}).get("id", "")
@@ -91,11 +81,12 @@ def register(app: App, ctx: AppContext) -> None:
             ack(response_action="errors", errors=errors)
             return
         ack()
-        if not ctx.settings.is_admin(user) or ctx.librarian is None:
-            # The form is only offered to admins, but a forged submission must not slip through.
-            post(client, user, REFUSAL if ctx.librarian is not None else NO_LIBRARIAN)
-            return
+        refusal = ctx.curation_refusal(user)
         librarian = ctx.librarian
+        if refusal is not None or librarian is None:
+            # The form is only offered to admins, but a forged submission must not slip through.
+            post(client, user, refusal or NO_LIBRARIAN)
+            return
         title = _text(state, "title") or None
         url = _text(state, "url") or None
         force = "force" in _selected(state, "force")

@@ -1,0 +1,168 @@
+"""Turn a scored outcome into an Answer: reasons, disagreements and numbered, verbatim citations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from knowledge.claims import Claim
+from knowledge.corpus import Article
+
+from ..answer import SIDE_LABELS, Answer, Citation, Disagreement, Reason, lower_label
+from .scoring import CriterionResult, Outcome
+
+ClaimRank = Callable[[Claim], float]  # higher is more relevant to the question
+
+
+class CitationBook:
+    """Numbers quotes in the order they are first cited; the same passage keeps one number."""
+
+    def __init__(self, articles: Mapping[str, Article]) -> None:
+        self.articles = articles
+        self.citations: list[Citation] = []
+        self._numbers: dict[tuple[str, int, int], int] = {}
+
+    def cite(self, claim: Claim) -> int:
+        key = (claim.article_id, claim.quote_start, claim.quote_end)
+        if key not in self._numbers:
+            article = self.articles[claim.article_id]
+            number = len(self.citations) + 1
+            self._numbers[key] = number
+            self.citations.append(
+                Citation(
+                    id=number,
+                    article=article.id,
+                    title=article.display_title,
+                    date=article.date.isoformat() if article.date else None,
+                    url=article.url,
+                    quote=article.text[claim.quote_start : claim.quote_end],
+                )
+            )
+        return self._numbers[key]
+
+
+def best_claims(per_article: Mapping[str, list[Claim]], rank: ClaimRank, limit: int) -> list[Claim]:
+    """The most relevant claim of each article, best articles first."""
+    bulk = getattr(rank, "best", None)
+    if bulk is not None:  # a ranking.QuestionRank: the same picks, scored in one numpy pass
+        return bulk(per_article, limit)
+    picks = [max(claims, key=rank) for claims in per_article.values() if claims]
+    return sorted(picks, key=rank, reverse=True)[:limit]
+
+
+def _count(n: int) -> str:
+    return f"{n} article" if n == 1 else f"{n} articles"
+
+
+def reason_for(result: CriterionResult, side: str, book: CitationBook, rank: ClaimRank) -> Reason | None:
+    """A reason stating how the articles that address this criterion lean, with its best quotes."""
+    mine = result.side_claims(side)
+    claims = best_claims(mine, rank, limit=2)
+    if not claims:
+        return None
+    total = result.support + len(result.mixed_articles)
+    both_ways = len(set(mine) & set(result.mixed_articles))
+    caveat = " (which also argues the other way)" if both_ways == 1 else (
+        f" ({both_ways} of them also argue the other way)" if both_ways else "")
+    backers = (
+        "the one article that addresses it" if total == 1 else f"{len(mine)} of the {total} articles that address it"
+    )
+    text = f"{result.criterion.label}: {SIDE_LABELS[side]} is favoured by {backers}{caveat}."
+    return Reason(text=text, favors=side, criterion=result.criterion.id,  # type: ignore[arg-type]
+                  citations=[book.cite(c) for c in claims])
+
+
+def disagreement_for(result: CriterionResult, book: CitationBook, rank: ClaimRank) -> Disagreement | None:
+    node = best_claims(result.side_claims("node"), rank, 1)
+    python = best_claims(result.side_claims("python"), rank, 1)
+    if not node or not python:
+        return None
+    label = lower_label(result.criterion.label)
+    if result.mixed_articles and not (result.node_articles and result.python_articles):
+        text = f"On {label}, the library argues both ways: the same evidence favours Node.js and Python."
+    else:
+        text = (f"On {label}, {_count(len(result.node_articles))} favour Node.js and "
+                f"{_count(len(result.python_articles))} favour Python.")
+    if result.mixed_articles and result.node_articles and result.python_articles:
+        text = text[:-1] + f"; {_count(len(result.mixed_articles))} argue both ways."
+    return Disagreement(criterion=result.criterion.id, text=text, citations=[book.cite(node[0]), book.cite(python[0])])
+
+
+def pick_reasons(
+    outcome: Outcome, max_reasons: int, related: list[CriterionResult] | None = None
+) -> list[tuple[CriterionResult, str]]:
+    """Which criteria to give as reasons, and for which side: the verdict's side first, both sides for both/depends.
+
+    `related` are criteria that did not apply to the question but are credited by the same passages; they fill
+    a side verdict up to two reasons and never change the verdict. An article arguing both ways can back a
+    reason for either side.
+    """
+    sides: dict[str, list[tuple[CriterionResult, str]]] = {
+        side: [(r, side) for r in outcome.results if r.favors == side or (r.favors is None and r.side_claims(side))]
+        for side in ("node", "python")
+    }
+    if outcome.verdict in ("node", "python"):
+        other = "python" if outcome.verdict == "node" else "node"
+        chosen = sides[outcome.verdict][:max_reasons]
+        fill = [(r, outcome.verdict) for r in related or [] if r.favors == outcome.verdict]
+        chosen += fill[: max(0, 2 - len(chosen))]
+        chosen += sides[other][: max(0, 2 - len(chosen))]
+        return chosen
+    node, python = sides["node"], sides["python"]
+    chosen = [pick for pair in zip(node, python, strict=False) for pick in pair]
+    longer = node if len(node) > len(python) else python
+    chosen += longer[len(chosen) // 2 :]
+    return chosen[:max_reasons]
+
+
+def _labels(results: list[CriterionResult]) -> str:
+    names = [lower_label(r.criterion.label) for r in results]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def summarize(outcome: Outcome, reasons: list[tuple[CriterionResult, str]]) -> str:
+    node = [r for r, side in reasons if side == "node"]
+    python = [r for r, side in reasons if side == "python"]
+    if outcome.verdict in ("node", "python"):
+        mine = node if outcome.verdict == "node" else python
+        articles = {a for r in mine for a in (*r.node_articles, *r.python_articles)}
+        return (f"{SIDE_LABELS[outcome.verdict]}: the articles favour it on {_labels(mine)} "
+                f"({_count(len(articles))}).")
+    if outcome.verdict == "both":
+        return (f"Both, each where it fits: Node.js for {_labels(node)}, and Python for {_labels(python)}.")
+    if node and python:
+        return (f"It depends: on {_labels(node)} the articles lean to Node.js, on {_labels(python)} to Python, "
+                "and the evidence for this question is balanced.")
+    if node or python:
+        lone = node or python
+        return f"It depends: only {_labels(lone)} is addressed here, and too thinly to call it."
+    return "It depends: the library has no statements on what this question turns on."
+
+
+def compose(
+    question: str,
+    outcome: Outcome,
+    articles: Mapping[str, Article],
+    rank: ClaimRank,
+    max_reasons: int,
+    min_relevance: float,
+    related: list[CriterionResult] | None = None,
+    book: CitationBook | None = None,
+) -> Answer:
+    """The full answer for an in-scope question; pass a `book` to keep numbering citations after it."""
+    book = book or CitationBook(articles)
+    chosen = pick_reasons(outcome, max_reasons, related)
+    reasons = [r for r in (reason_for(res, side, book, rank) for res, side in chosen) if r]
+    disputed = sorted(
+        (r for r in outcome.results if r.disputed and r.relevance >= min_relevance),
+        key=lambda r: -(r.relevance * r.weight),
+    )
+    disagreements = [d for d in (disagreement_for(r, book, rank) for r in disputed[:2]) if d]
+    return Answer(
+        question=question,
+        verdict=outcome.verdict,  # type: ignore[arg-type]
+        confidence=outcome.confidence,
+        summary=summarize(outcome, chosen),
+        reasons=reasons,
+        disagreements=disagreements,
+        citations=list(book.citations),
+    )

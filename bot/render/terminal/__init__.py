@@ -1,0 +1,1 @@
+"""The terminal face's rendering with rich: answers, assessments and eval tables."""

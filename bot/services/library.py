@@ -1,0 +1,142 @@
+"""Curating the library: add articles and rebuild the index (used by the CLI and by admins in Slack)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from pathlib import Path
+
+from index.build import ProgressHook, build_index, current_articles
+from index.cache import EmbeddingCache
+from index.embedding import Embedder, build_embedder, token_counter_for
+from index.store import IndexStore
+from index.version_files import VersionFiles
+from knowledge.corpus import Article, article_path, write_article
+from knowledge.ingest import Draft, IngestError, check_duplicates, read_source, to_article
+from knowledge.rules import load_rules
+
+from ..answer import AddReport
+from ..settings import Settings
+from .notices import publish_index_version
+
+# One rebuild at a time in this process: a second admin's request waits instead of racing the first.
+_BUILD_LOCK = threading.Lock()
+
+
+class Librarian:
+    """Adds articles to the library folder, then rebuilds and publishes the index."""
+
+    def __init__(self, settings: Settings, progress: ProgressHook | None = None) -> None:
+        self.settings = settings
+        self.progress = progress
+        self._embedder: Embedder | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        # Kept for the librarian's life: a serving bot adding articles loads the model once, not per rebuild.
+        if self._embedder is None:
+            self._embedder = build_embedder(
+                self.settings.embedding_model, self.settings.embedding_backend, self.settings.cache_dir,
+                reuse=self._served_encoder(),
+            )
+        return self._embedder
+
+    def _served_encoder(self) -> list[Path]:
+        # Reusing the served index's encoder lets a runtime without torch (or the original model) add articles.
+        version = self._store().current_version()
+        return [VersionFiles(self._store().version_dir(version)).encoder_dir] if version else []
+
+    def _store(self) -> IndexStore:
+        return IndexStore(self.settings.index_dir)
+
+    def rebuild(self, full: bool = False) -> AddReport:
+        started = time.perf_counter()
+        with _BUILD_LOCK:
+            before = self._passage_count()
+            cache = EmbeddingCache(self.settings.cache_dir / "embeddings.sqlite3")
+            try:
+                report = build_index(
+                    self.settings.library_dir, self._store(), self.embedder,
+                    token_counter_for(self.embedder, self.settings.embedding_model),
+                    load_rules(self.settings.rules_file), cache,
+                    hnsw_threshold=self.settings.hnsw_threshold, keep_versions=self.settings.keep_versions,
+                    progress=self.progress, reuse=not full,
+                )
+            finally:
+                cache.close()
+        # Every replica switches now rather than at its next poll of the index folder (a no-op without REDIS_URL).
+        publish_index_version(self.settings, report.version)
+        return AddReport(report.added_articles, max(0, report.passages - before), report.version,
+                         time.perf_counter() - started, build=report)
+
+    def _passage_count(self) -> int:
+        try:
+            return self._store().read_manifest().counts.get("passages", 0)
+        except Exception:  # no index yet, or an unreadable one: a rebuild starts from nothing either way
+            return 0
+
+    def prepare(self, items: list[Draft | Article], force: bool) -> tuple[list[Article], list[str]]:
+        """Validate every new article against the library and each other before anything is written."""
+        folder = self.settings.library_dir
+        library = current_articles(folder, self._store()) if folder.is_dir() else []
+        ids = {a.id for a in library}
+        accepted: list[Article] = []
+        warnings: list[str] = []
+        for item in items:
+            article = to_article(item, ids)
+            warning = check_duplicates(article, library + accepted, force)
+            if warning:
+                warnings.append(warning)
+            accepted.append(article)
+            ids.add(article.id)
+        return accepted, warnings
+
+    def add(self, sources: list[str], force: bool = False) -> AddReport:
+        """Read, check and add every source, then rebuild; any bad source means nothing is added."""
+        if not sources:
+            raise IngestError("nothing to add: give at least one file path or http(s) URL")
+        return self._add([read_source(s) for s in sources], force)
+
+    def add_text(
+        self, title: str | None, url: str | None, date: str | None, text: str, force: bool = False
+    ) -> AddReport:
+        """Add an article typed or pasted in (the Slack form)."""
+        published = None
+        if date:
+            try:
+                published = dt.date.fromisoformat(date.strip())
+            except ValueError as exc:
+                raise IngestError(f"date {date!r} is not YYYY-MM-DD") from exc
+        if url and not url.startswith(("http://", "https://")):
+            raise IngestError(f"source url {url!r} must start with http:// or https://")
+        draft = Draft(text=text, title=(title or "").strip() or None, url=url or None, published=published,
+                      origin="the pasted text")
+        return self._add([draft], force)
+
+    def _add(self, items: list[Draft | Article], force: bool) -> AddReport:
+        started = time.perf_counter()
+        accepted, warnings = self.prepare(items, force)
+        written = [write_article(self.settings.library_dir, a) for a in accepted]
+        try:
+            report = self.rebuild()
+        except BaseException:
+            for path in written:  # keep library and index in step: a failed build adds nothing
+                path.unlink(missing_ok=True)
+            raise
+        report.added = [a.id for a in accepted]
+        report.warnings = warnings
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def remove(self, article_id: str) -> AddReport:
+        path = article_path(self.settings.library_dir, article_id)
+        if not path.is_file():
+            raise IngestError(f"no article with id {article_id!r} in {self.settings.library_dir}")
+        backup = path.read_bytes()
+        path.unlink()
+        try:
+            return self.rebuild()
+        except BaseException:
+            path.write_bytes(backup)
+            raise

@@ -1,0 +1,102 @@
+"""Scoring on synthetic claims: each article counted once, thresholds, both/depends, and weights from the rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.engine.scoring import CriterionResult, article_stances, decide, find_flip, group_claims
+from knowledge.claims import Claim
+from knowledge.rules import Rules, load_rules, parse_rules
+
+RULES_PATH = Path(__file__).resolve().parents[3] / "knowledge" / "rules.yaml"
+
+
+def claim(article: str, favors: str, criterion: str, n: int = 0, strength: float = 1.0) -> Claim:
+    return Claim(id=f"{article}:{criterion}:{n}", article_id=article, start=n, end=n + 1, quote_start=n,
+                 quote_end=n + 1, text="x", favors=favors, subject=favors, polarity=1,  # type: ignore[arg-type]
+                 criteria=(criterion,), strength=strength)
+
+
+def rules() -> Rules:
+    return load_rules(RULES_PATH)
+
+
+def test_one_article_repeating_itself_does_not_outvote_three_others() -> None:
+    r = rules()
+    claims = [claim("loud", "python", "realtime", n) for n in range(10)]
+    claims += [claim(a, "node", "realtime") for a in ("a", "b", "c")]
+    result = CriterionResult(r.criterion("realtime"), 1.0, 1.0, article_stances(claims))
+    assert len(result.python_articles) == 1 and len(result.node_articles) == 3
+    assert result.score == (3 - 1) / 4
+    assert result.favors == "node" and result.disputed
+
+
+def test_clear_margin_picks_a_side_and_more_articles_mean_more_confidence() -> None:
+    r = rules()
+    one = decide(r, {"realtime": 1.0}, group_claims([claim("a", "node", "realtime")]))
+    three = decide(r, {"realtime": 1.0}, group_claims([claim(a, "node", "realtime") for a in "abc"]))
+    assert one.verdict == three.verdict == "node"
+    assert three.confidence > one.confidence > 0
+
+
+def test_strong_criteria_pulling_opposite_ways_give_both() -> None:
+    r = rules()
+    claims = [claim(a, "node", "realtime") for a in "abc"] + [claim(a, "python", "data_ml") for a in "bcd"]
+    outcome = decide(r, {"realtime": 1.0, "data_ml": 1.0}, group_claims(claims))
+    assert outcome.verdict == "both"
+
+
+def test_balanced_weak_evidence_gives_depends() -> None:
+    r = rules()
+    claims = [claim("a", "node", "speed"), claim("b", "python", "speed")]
+    assert decide(r, {"speed": 1.0}, group_claims(claims)).verdict == "depends"
+    assert decide(r, {}, group_claims(claims)).verdict == "depends"  # nothing applies
+
+
+def test_criteria_below_the_relevance_threshold_do_not_count() -> None:
+    r = rules()
+    claims = [claim(a, "node", "realtime") for a in "abc"]
+    below = r.thresholds.min_relevance - 0.01
+    assert decide(r, {"realtime": below}, group_claims(claims)).verdict == "depends"
+
+
+def test_changing_a_weight_in_the_rules_changes_the_verdict() -> None:
+    text = RULES_PATH.read_text(encoding="utf-8")
+    claims = [claim(a, "node", "realtime") for a in "ab"] + [claim(a, "python", "data_ml") for a in "cde"]
+    relevance = {"realtime": 0.5, "data_ml": 1.0}
+    base = decide(parse_rules(text), relevance, group_claims(claims))
+    heavier = text.replace("    weight: 1.3\n", "    weight: 5\n", 1)  # the realtime criterion comes first
+    assert heavier != text
+    changed = decide(parse_rules(heavier), relevance, group_claims(claims))
+    assert base.verdict == "python" and changed.verdict != "python"
+
+
+def test_flip_names_the_smallest_change() -> None:
+    r = rules()
+    claims = [claim(a, "node", "realtime") for a in "ab"] + [claim(a, "python", "team_python") for a in "cde"]
+    relevance = {"realtime": 1.0}
+    outcome = decide(r, relevance, group_claims(claims))
+    flip = find_flip(r, relevance, group_claims(claims), outcome)
+    assert outcome.verdict == "node"
+    assert flip is not None and "knows Python" in flip.description and flip.verdict != "node"
+
+
+def test_both_needs_workloads_that_can_live_in_separate_services() -> None:
+    r = rules()
+    # team skills and development speed are not workloads: a team cannot be split between two services
+    claims = [claim(a, "node", "team_js") for a in "abc"] + [claim(a, "python", "dev_speed") for a in "bcd"]
+    outcome = decide(r, {"team_js": 1.0, "dev_speed": 1.0}, group_claims(claims))
+    assert outcome.verdict != "both"
+    assert not r.criterion("team_js").workload and r.criterion("realtime").workload
+
+
+def test_an_article_arguing_both_ways_is_a_disagreement_not_evidence() -> None:
+    r = rules()
+    claims = [claim("a", "node", "cpu_heavy", 1), claim("a", "python", "cpu_heavy", 2)]
+    result = CriterionResult(r.criterion("cpu_heavy"), 1.0, 1.0, article_stances(claims))
+    assert result.support == 0 and result.score == 0 and list(result.mixed_articles) == ["a"]
+    assert result.disputed
+    assert set(result.side_claims("node")) == set(result.side_claims("python")) == {"a"}
+    outcome = decide(r, {"cpu_heavy": 1.0}, group_claims(claims))
+    assert outcome.verdict == "depends"
+    assert [list(r.mixed_articles) for r in outcome.results] == [["a"]]
