@@ -34,6 +34,21 @@ VERDICT_WORDS: dict[str, VerdictWords] = {
 }
 
 
+MessageKind = Literal["question", "followup", "chatter", "other_tech", "off_topic"]
+
+
+class Reading(BaseModel):
+    """What a message is, decided by the engine; a face only obeys (answer, stay quiet, or reply one line)."""
+
+    kind: MessageKind
+    reply: str | None = None  # the one line to post for `other_tech` or `off_topic` in an answered thread
+
+    @property
+    def answerable(self) -> bool:
+        """A question or follow-up the engine will answer with a verdict."""
+        return self.kind in ("question", "followup")
+
+
 def lower_label(label: str) -> str:
     """'Real-time and ...' -> 'real-time and ...', keeping acronyms such as 'AI' or 'I/O' intact."""
     return label[:1].lower() + label[1:] if label[1:2].islower() else label

@@ -20,6 +20,7 @@ from ..answer import (
     CriterionScore,
     FormQuestion,
     LibrarySummary,
+    Reading,
     lower_label,
 )
 from ..settings import Settings
@@ -125,6 +126,27 @@ class Advisor:
         if not earlier:
             return self._answer(engine, display, analysis, vector)
         return self._follow_up(engine, display, analysis, earlier)
+
+    def read(self, message: str, context: Sequence[str] = ()) -> Reading:
+        """What a message is: a question, a follow-up to the thread's `context`, chatter, or out of scope.
+
+        A listener calls this before answering in a thread the bot is in, and obeys: chatter gets no reply, another
+        technology gets one short line, a question or follow-up gets an answer (from `ask`).
+        """
+        engine = self.loader.engine
+        text = clean_question(message)
+        if not text:
+            return Reading(kind="chatter")
+        _, analysis, _ = self._analyse(engine, text)
+        if analysis.in_scope:
+            return Reading(kind="followup" if context else "question")
+        if analysis.others_named:
+            names = " or ".join(analysis.others_named[:2])
+            reply = f"I only compare Node.js and Python, so I can't weigh in on {names}."
+            return Reading(kind="other_tech", reply=reply)
+        if context and not any(r >= self.rules.thresholds.min_relevance for r in analysis.relevance.values()):
+            return Reading(kind="chatter")
+        return Reading(kind="off_topic", reply="That's outside what I can answer: I compare Node.js and Python.")
 
     def _follow_up(self, engine: Engine, display: str, analysis: Analysis, earlier: list[str]) -> Answer:
         """A question asked in a thread: answered with the earlier questions in mind, saying what changed."""
