@@ -11,12 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.claims import Claim, extract_claims
+from knowledge.claim_model import ClaimModel
+from knowledge.claims import Claim, extract_many
 from knowledge.corpus import Article, LibraryError, corpus_hash, load_library, parse_article_file
 from knowledge.rules import Rules
 
 from .cache import EmbeddingCache, embed_with_cache
 from .chunking import MODEL_WINDOW, OVERLAP_SENTENCES, TARGET_TOKENS, Passage, chunk_article
+from .claim_models import fingerprint_of
 from .embedding import Embedder, embedding_key
 from .loaded import LoadedIndex, load_index
 from .store import FORMAT_VERSION, EmbeddingInfo, IndexStore, IndexUnavailable, Manifest, file_sha256, new_version_name
@@ -26,7 +28,8 @@ from .version_files import VersionFiles
 
 ProgressHook = Callable[[str, int, int], None]  # (stage, done, total)
 # How passages are cut; part of what makes an earlier version's passages reusable.
-CHUNKER = f"sentences-1/{TARGET_TOKENS}/{MODEL_WINDOW}/{OVERLAP_SENTENCES}"
+CHUNKER = f"sentences-2/{TARGET_TOKENS}/{MODEL_WINDOW}/{OVERLAP_SENTENCES}"
+EXTRACT_BATCH = 200  # articles whose candidate clauses are embedded in one call
 
 
 @dataclass
@@ -81,26 +84,28 @@ def build_index(
     keep_versions: int = 5,
     progress: ProgressHook | None = None,
     reuse: bool = True,
+    claim_model: ClaimModel | None = None,
 ) -> BuildReport:
     """Build and atomically publish a new version; the served version is untouched until the last step.
 
     With `reuse`, articles whose files are unchanged since the served version keep its passages, claims and vectors.
+    With a `claim_model`, claims come from it and the rules together (see knowledge.claims); without, the rules alone.
     """
     with store.build_lock():
         started = time.perf_counter()
         note = progress or (lambda stage, done, total: None)
         store.clean_stale_staging()  # safe: we hold the build lock, so no other build is writing
-        previous = _Reusable.from_store(store, embedder, rules) if reuse else None
+        previous = _Reusable.from_store(store, embedder, rules, claim_model) if reuse else None
         before = set(previous.articles) if previous else _previous_articles(store)
 
         library = _read_library(library_dir, previous, note)
-        content = _chunk_and_extract(library, previous, counter, rules, note)
+        content = _chunk_and_extract(library, previous, counter, rules, note, claim_model, embedder, cache)
         vectors = _embed(library, content, rules, previous, embedder, cache, note)
         version = new_version_name()
         staging = store.new_staging_dir(version)
         note("writing", 0, 1)
         faiss_kind = _write_version(VersionFiles(staging), library, content, vectors, previous, embedder,
-                                    hnsw_threshold)
+                                    hnsw_threshold, claim_model)
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             version=version,
@@ -112,6 +117,7 @@ def build_index(
             corpus_hash=corpus_hash(library.articles),
             rules_hash=rules.source_hash,
             chunker=CHUNKER,
+            claim_model=fingerprint_of(claim_model),
             faiss_index=faiss_kind,
             files={},
             build_seconds=round(time.perf_counter() - started, 3),
@@ -159,18 +165,36 @@ def _read_library(library_dir: Path, previous: _Reusable | None, note: ProgressH
 
 
 def _chunk_and_extract(library: _Library, previous: _Reusable | None, counter: TokenCounter, rules: Rules,
-                       note: ProgressHook) -> _Content:
+                       note: ProgressHook, claim_model: ClaimModel | None = None, embedder: Embedder | None = None,
+                       cache: EmbeddingCache | None = None) -> _Content:
     passages: list[Passage] = []
-    claims: list[Claim] = []
+    fresh: list[Article] = []
     for n, article in enumerate(library.articles, 1):
         if article.id in library.fresh_ids or previous is None:
             passages.extend(chunk_article(article, counter))
-            claims.extend(extract_claims(article, rules))
+            fresh.append(article)
         else:
             passages.extend(previous.passages.get(article.id, []))
-            claims.extend(previous.claims.get(article.id, []))
         if n % 500 == 0 or n == len(library.articles):
             note("chunking", n, len(library.articles))
+
+    def embed(texts):  # type: ignore[no-untyped-def]
+        assert embedder is not None
+        return embed_with_cache(list(texts), embedder.embed, embedding_key(embedder), embedder.dimension, cache,
+                                batch_size=512)[0]
+
+    found: dict[str, list[Claim]] = {}
+    for start in range(0, len(fresh), EXTRACT_BATCH):
+        batch = fresh[start : start + EXTRACT_BATCH]
+        for claim in extract_many(batch, rules, claim_model, embed if claim_model and embedder else None):
+            found.setdefault(claim.article_id, []).append(claim)
+        note("extracting", start + len(batch), len(fresh))
+    claims: list[Claim] = []
+    for article in library.articles:
+        if article.id in library.fresh_ids or previous is None:
+            claims.extend(found.get(article.id, []))
+        else:
+            claims.extend(previous.claims.get(article.id, []))
     return _Content(passages, claims)
 
 
@@ -224,7 +248,8 @@ def _embed(library: _Library, content: _Content, rules: Rules, previous: _Reusab
 
 
 def _write_version(files: VersionFiles, library: _Library, content: _Content, vectors: _Vectors,
-                   previous: _Reusable | None, embedder: Embedder, hnsw_threshold: int) -> str:
+                   previous: _Reusable | None, embedder: Embedder, hnsw_threshold: int,
+                   claim_model: ClaimModel | None = None) -> str:
     """Every file of the version into its staging folder; returns the kind of FAISS index written."""
     passages = content.passages
     faiss_kind = files.write_faiss(build_faiss(vectors.passages, hnsw_threshold))
@@ -248,6 +273,9 @@ def _write_version(files: VersionFiles, library: _Library, content: _Content, ve
     files.write_sources(library.sources)
     files.write_passages(passages)
     files.write_claims(content.claims)
+    if claim_model is not None:
+        # The version carries the model its claims came from: re-extracting at load (rules changed) uses it too.
+        files.write_claim_model(claim_model)
     return faiss_kind
 
 
@@ -338,13 +366,15 @@ class _Reusable:
         self.example_vectors = index.example_vectors
 
     @classmethod
-    def from_store(cls, store: IndexStore, embedder: Embedder, rules: Rules) -> _Reusable | None:
+    def from_store(cls, store: IndexStore, embedder: Embedder, rules: Rules,
+                   claim_model: ClaimModel | None = None) -> _Reusable | None:
         try:
             manifest = store.read_manifest()
             built = manifest.embedding
             same = (
                 manifest.rules_hash == rules.source_hash
                 and manifest.chunker == CHUNKER
+                and manifest.claim_model == fingerprint_of(claim_model)
                 and (built.model, built.backend, built.dimension) == (embedder.model_id, embedder.backend,
                                                                        embedder.dimension)
                 and built.fingerprint == getattr(embedder, "fingerprint", "")

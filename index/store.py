@@ -52,6 +52,7 @@ class Manifest(BaseModel):
     files: dict[str, str]  # relative path -> sha256, to detect a corrupt or truncated file
     build_seconds: float = 0.0
     chunker: str = ""  # how passages were cut (index.build.CHUNKER)
+    claim_model: str = ""  # the claim model's fingerprint, or "rules" when the rules alone found the claims
     sequence: int = 0  # publish order: names made in the same second do not sort by age
 
 

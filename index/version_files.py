@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from knowledge.claim_model import ClaimModel
 from knowledge.claims import Claim
 from knowledge.corpus import Article
 
@@ -30,6 +31,7 @@ SOURCES = "sources.json"  # library file name -> sha256 of its bytes, to reuse u
 BM25_TOKENS = "bm25_tokens.jsonl"  # each passage's BM25 tokens, reused by the next build for unchanged passages
 FAISS = "passages.faiss"
 BM25 = "bm25"  # a folder, as bm25s saves it
+CLAIM_MODEL = "claim_model.npz"  # the learned claim model the claims came from (absent: the rules alone)
 ENCODER = ENCODER_DIR  # the ONNX encoder that embedded everything (a folder)
 
 _PASSAGE_FIELDS = tuple(f.name for f in fields(Passage))
@@ -67,6 +69,13 @@ class VersionFiles:
 
     def read_claims(self) -> list[Claim]:
         return [Claim.from_dict(r) for r in read_jsonl(self.path(CLAIMS))]
+
+    def write_claim_model(self, model: ClaimModel) -> None:
+        model.save(self.path(CLAIM_MODEL))
+
+    def claim_model_path(self) -> Path | None:
+        path = self.path(CLAIM_MODEL)
+        return path if path.exists() else None
 
     def write_claim_vectors(self, vectors: np.ndarray) -> None:
         np.save(self.path(CLAIM_VECTORS), vectors)

@@ -37,13 +37,13 @@ def moved_ids(labeled_dir: Path = LABELED_DIR) -> set[str]:
     path = labeled_dir / "moved.yaml"
     if not path.exists():
         return set()
-    data = _read_yaml(path) or []
+    data = read_yaml(path) or []
     if not isinstance(data, list) or not all(isinstance(e, dict) and "id" in e for e in data):
         raise LabelError(f"{path}: expected a list of entries with id, date and why")
     return {str(e["id"]) for e in data}
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
     try:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except OSError as exc:
@@ -103,7 +103,7 @@ def _locate(text: str, needle: str, occurrence: int) -> int:
 
 
 def _labels_for(path: Path, article: Article, criteria: set[str]) -> tuple[str, list[LabeledClause]]:
-    data = _read_yaml(path)
+    data = read_yaml(path)
     try:
         parsed = LabelsFile.model_validate(data)
     except ValidationError as exc:
@@ -164,7 +164,7 @@ def load_training_clauses(paths: Iterable[Path], criteria: set[str]) -> list[Tra
     """Training clauses from every file given, checked against the criterion ids."""
     out: list[TrainingClause] = []
     for path in paths:
-        data = _read_yaml(path) or []
+        data = read_yaml(path) or []
         if not isinstance(data, list):
             raise LabelError(f"{path}: expected a list of clauses with text, side and criteria")
         for n, item in enumerate(data, start=1):

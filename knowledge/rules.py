@@ -51,6 +51,9 @@ class SideRule(_Strict):
     label: str
     names: list[str] = Field(min_length=1)
     case_sensitive_names: list[str] = []  # short names like "JS" or "Node" that are ordinary words in lowercase
+    # Of those, the ones that also count in lowercase ("node", "py") in a text that names the side in full: in an
+    # article about Node.js, "node" is the runtime, not a graph vertex.
+    lowercase_in_context: list[str] = []
 
 
 class Criterion(_Strict):
@@ -217,15 +220,36 @@ class Rules(_Strict):
     @cached_property
     def side_patterns(self) -> dict[SideId, re.Pattern[str]]:
         """Regexes that find each side's names in text."""
-        out: dict[SideId, re.Pattern[str]] = {}
-        for side, rule in self.sides.items():
-            insensitive = [n for n in rule.names if n not in rule.case_sensitive_names]
-            parts = [p.pattern for p in [phrase_pattern(insensitive)] if p]
-            if rule.case_sensitive_names:
-                sensitive = sorted((re.escape(n) for n in rule.case_sensitive_names), key=len, reverse=True)
-                parts.append(r"(?-i:(?<![\w.])(?:" + "|".join(sensitive) + r")(?![\w]))")
-            out[side] = re.compile("|".join(parts), re.IGNORECASE)
-        return out
+        return self.side_patterns_for(frozenset())
+
+    def side_patterns_for(self, lowercase: frozenset[SideId]) -> dict[SideId, re.Pattern[str]]:
+        """Side regexes where the sides in `lowercase` also match their context names written in lowercase."""
+        cached = self._side_pattern_cache.get(lowercase)
+        if cached is None:
+            cached = {side: _side_pattern(rule, side in lowercase) for side, rule in self.sides.items()}
+            self._side_pattern_cache[lowercase] = cached
+        return cached
+
+    @cached_property
+    def _side_pattern_cache(self) -> dict[frozenset[SideId], dict[SideId, re.Pattern[str]]]:
+        return {}
+
+
+def _side_pattern(rule: SideRule, lowercase: bool) -> re.Pattern[str]:
+    # A name followed by ".js" is another product ("TensorFlow.js" is JavaScript, not Python's TensorFlow).
+    end = r"(?![\w]|\.[A-Za-z])"
+    insensitive = [n for n in rule.names if n not in rule.case_sensitive_names]
+    if lowercase:
+        insensitive += rule.lowercase_in_context
+    parts = []
+    if insensitive:
+        names = sorted({re.escape(n).replace(r"\ ", r"\s+") for n in insensitive}, key=len, reverse=True)
+        parts.append(r"(?<![\w.])(?:" + "|".join(names) + ")" + end)
+    sensitive = [n for n in rule.case_sensitive_names if not (lowercase and n in rule.lowercase_in_context)]
+    if sensitive:
+        names = sorted((re.escape(n) for n in sensitive), key=len, reverse=True)
+        parts.append(r"(?-i:(?<![\w.])(?:" + "|".join(names) + ")" + end + ")")
+    return re.compile("|".join(parts), re.IGNORECASE)
 
 
 def _describe(exc: ValidationError, data: dict[str, object]) -> str:

@@ -1,0 +1,135 @@
+"""The learned question reader: what kind of message it is, which criteria it turns on, and whether it asks for the
+worse side ("which is harder to learn?"), from the question's embedding. numpy only at run time."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMAT = 1
+KINDS = ("answerable", "chatter", "other_tech", "off_topic")
+SHIPPED_MODEL = Path(__file__).resolve().parent / "models" / "questions.npz"
+_WORDS = re.compile(r"\w+")
+
+
+class QuestionModelError(ValueError):
+    """A question model file that cannot be used."""
+
+
+def question_features(text: str, sides_named: int, others_named: int) -> list[float]:
+    """A few facts about the message beside its embedding: sides and other technologies named, length, a '?'."""
+    words = len(_WORDS.findall(text))
+    return [
+        float(sides_named >= 1),
+        float(sides_named >= 2),
+        float(others_named >= 1),
+        float("?" in text),
+        float(np.log1p(words) / 4.0),
+        float(words <= 3),
+    ]
+
+
+N_FEATURES = 6
+
+
+@dataclass(frozen=True)
+class QuestionReading:
+    """The model's reading of one message."""
+
+    kinds: dict[str, float]  # probability of each kind
+    criteria: dict[str, float]  # probability that the message turns on each criterion
+    inverse: float  # probability that it asks which side is worse
+
+    @property
+    def kind(self) -> str:
+        return max(self.kinds, key=lambda k: self.kinds[k])
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max()
+    e = np.exp(z)
+    return e / e.sum()
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+@dataclass
+class QuestionModel:
+    """Three logistic regressions over [question embedding, question_features]."""
+
+    kind_coef: np.ndarray  # (len(KINDS), features)
+    kind_intercept: np.ndarray
+    criteria_coef: np.ndarray  # (criteria, features)
+    criteria_intercept: np.ndarray
+    inverse_coef: np.ndarray  # (features,)
+    inverse_intercept: np.ndarray  # (1,)
+    criterion_ids: list[str]
+    meta: dict[str, Any]
+
+    def read(self, vector: np.ndarray, features: list[float]) -> QuestionReading:
+        x = np.concatenate([np.asarray(vector, dtype=np.float32), np.asarray(features, dtype=np.float32)])
+        kinds = _softmax(self.kind_coef @ x + self.kind_intercept)
+        criteria = _sigmoid(self.criteria_coef @ x + self.criteria_intercept)
+        inverse = float(_sigmoid(self.inverse_coef @ x + self.inverse_intercept)[0])
+        return QuestionReading(
+            kinds={k: float(p) for k, p in zip(KINDS, kinds, strict=True)},
+            criteria={c: float(p) for c, p in zip(self.criterion_ids, criteria, strict=True)},
+            inverse=inverse,
+        )
+
+    def fits(self, model_id: str, dimension: int) -> bool:
+        """Whether this model reads vectors of that embedding model."""
+        return self.meta.get("embedding_model") == model_id and int(self.meta.get("dimension", 0)) == dimension
+
+    @property
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for array in (self.kind_coef, self.kind_intercept, self.criteria_coef, self.criteria_intercept,
+                      self.inverse_coef, self.inverse_intercept):
+            digest.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
+        digest.update(json.dumps({"ids": self.criterion_ids, "meta": self.meta}, sort_keys=True).encode())
+        return digest.hexdigest()
+
+    _ARRAYS = ("kind_coef", "kind_intercept", "criteria_coef", "criteria_intercept", "inverse_coef",
+               "inverse_intercept")
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {**self.meta, "format": FORMAT, "criterion_ids": self.criterion_ids, "kinds": list(KINDS)}
+        arrays = {name: np.asarray(getattr(self, name), dtype=np.float32) for name in self._ARRAYS}
+        with path.open("wb") as handle:
+            np.savez_compressed(handle, **arrays,
+                                meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8))
+
+    @classmethod
+    def load(cls, path: Path) -> QuestionModel:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+                arrays = {name: np.asarray(data[name], dtype=np.float32) for name in cls._ARRAYS}
+        except (OSError, KeyError, ValueError) as exc:
+            raise QuestionModelError(f"{path}: not a usable question model ({exc}); retrain with `stackpick train`"
+                                     ) from exc
+        if meta.get("format") != FORMAT or meta.get("kinds") != list(KINDS):
+            raise QuestionModelError(f"{path}: question model of another format; retrain with `stackpick train`")
+        ids = list(meta.pop("criterion_ids"))
+        meta.pop("kinds", None)
+        return cls(criterion_ids=ids, meta=meta, **arrays)
+
+
+def load_question_model(configured: Path | None, models_dir: Path) -> QuestionModel | None:
+    """The configured question reader, else a team's retrained one, else the shipped one (None if none exists)."""
+    if configured is not None:
+        return QuestionModel.load(configured)
+    for candidate in (models_dir / "questions.npz", SHIPPED_MODEL):
+        if candidate.exists():
+            return QuestionModel.load(candidate)
+    return None
