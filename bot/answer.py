@@ -179,6 +179,11 @@ class CaseResult(BaseModel):
     disagreement_ok: bool | None  # None unless the case expects a disagreement
     confidence: float
     cited_articles: list[str]
+    kind: str = "question"  # question, followup, chatter, other_tech or off_topic
+    part: str = "tune"  # tune or held_out (a hash of the id decides)
+    scope_kept: bool | None = None  # an in-scope case that was not refused (None for out-of-scope cases)
+    read_ok: bool | None = None  # the engine read the message as what it is (answerable or not)
+    nothing_ok: bool | None = None  # a topic the library says nothing about: said so, cited nothing
 
 
 class EvalReport(BaseModel):
@@ -187,3 +192,27 @@ class EvalReport(BaseModel):
     results: list[CaseResult]
     totals: dict[str, float]
     counts: dict[str, str]
+    parts: dict[str, dict[str, str]] = {}  # per part of the split: check -> "passed/cases"
+
+
+class ClaimScoreRow(BaseModel):
+    """How the extracted claims of one labeled article (or a total) match its labels."""
+
+    article: str
+    origin: str  # seed or own
+    part: str  # tune or held_out
+    style: str = ""
+    labels: int
+    claims: int
+    recall: float
+    side_precision: float
+    criteria_precision: float
+    claims_per_1000_chars: float
+
+
+class ClaimEvalReport(BaseModel):
+    """`stackpick eval --claims`: per article and per part, and what extracted the claims."""
+
+    articles: list[ClaimScoreRow]
+    totals: dict[str, ClaimScoreRow]  # tune, held_out, seeds
+    extractor: str  # the claim model's fingerprint, or "rules"

@@ -31,6 +31,17 @@ class Settings(BaseSettings):
     embedding_backend: Literal["onnx-int8", "onnx", "torch"] = Field(
         default="onnx-int8", validation_alias="STACKPICK_EMBEDDING_BACKEND"
     )
+    # The learned models (claims, questions): a setting names one; otherwise a team's retrained ones in models_dir
+    # (`stackpick train`), otherwise the ones shipped in knowledge/models/.
+    claim_model: Path | None = Field(default=None, validation_alias="STACKPICK_CLAIM_MODEL")
+    question_model: Path | None = Field(default=None, validation_alias="STACKPICK_QUESTION_MODEL")
+    models_dir: Path = Field(default=PROJECT_ROOT / "var" / "models", validation_alias="STACKPICK_MODELS_DIR")
+    # A team's own labeled data, added to what `stackpick train` learns from: files in the format of
+    # knowledge/labeled/clauses.yaml and knowledge/labeled/train_questions.yaml (comma- or space-separated paths).
+    training_clauses: Annotated[list[Path], NoDecode] = Field(default_factory=list,
+                                                              validation_alias="STACKPICK_TRAINING_CLAUSES")
+    training_questions: Annotated[list[Path], NoDecode] = Field(default_factory=list,
+                                                                validation_alias="STACKPICK_TRAINING_QUESTIONS")
     hnsw_threshold: int = Field(default=50_000, validation_alias="STACKPICK_HNSW_THRESHOLD")
     keep_versions: int = Field(default=5, ge=1, validation_alias="STACKPICK_KEEP_VERSIONS")
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="STACKPICK_ADMINS")
@@ -47,6 +58,13 @@ class Settings(BaseSettings):
     @classmethod
     def _split_admins(cls, value: object) -> object:
         # "U1,U2" or "U1 U2" in the environment; a JSON list also works.
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("training_clauses", "training_questions", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip().startswith("["):
             return [part for part in value.replace(",", " ").split() if part]
         return value

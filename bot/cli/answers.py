@@ -113,22 +113,44 @@ def assess(
 
 @app.command("eval")
 def evaluate(
-    file: Annotated[Path, typer.Argument(help="A YAML question set (see tests/data/dev-questions.yaml).")],
+    file: Annotated[Path | None, typer.Argument(help="A YAML question set (see tests/data/dev-questions.yaml and "
+                                                "knowledge/labeled/questions.yaml).")] = None,
+    claims: Annotated[bool, typer.Option("--claims", help="Score claim extraction on the labeled articles "
+                                         "(knowledge/labeled) instead of a question set.")] = False,
+    part: Annotated[str, typer.Option(help="Which part the thresholds apply to: all, tune or held_out.")] = "all",
     min_verdict: Annotated[float, typer.Option(help="Fail below this verdict accuracy (0-1).")] = 0.0,
     min_grounding: Annotated[float, typer.Option(help="Fail below this share of verbatim quotes.")] = 0.0,
     min_support: Annotated[float, typer.Option(help="Fail below this share citing an expected source.")] = 0.0,
     min_refusals: Annotated[float, typer.Option(help="Fail below this share of out-of-scope refusals.")] = 0.0,
+    min_scope_kept: Annotated[float, typer.Option(help="Fail below this share of in-scope cases answered.")] = 0.0,
     min_disagreements: Annotated[float, typer.Option(help="Fail below this share of disagreements flagged.")] = 0.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print per-question results and totals as JSON.")] = False,
+    min_recall: Annotated[float, typer.Option(help="--claims: fail below this recall of labeled clauses.")] = 0.0,
+    min_side_precision: Annotated[float, typer.Option(help="--claims: fail below this side precision.")] = 0.0,
+    min_criteria_precision: Annotated[float, typer.Option(help="--claims: fail below this side-and-criteria "
+                                                          "precision.")] = 0.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print per-case results and totals as JSON.")] = False,
 ) -> None:
-    """Run a question set and score it: verdicts, grounding, support, refusals, disagreements.
+    """Score the engine: a question set (verdicts, grounding, support, refusals, scope, disagreements), or with
+    --claims the claims extracted from the labeled articles (recall, side precision, side-and-criteria precision).
 
-    Exits 1 when a total falls below its --min-* threshold.
+    Results are reported for the tune and held-out parts apart (a hash of each id decides). Exits 1 when a total
+    of the chosen --part falls below its --min-* threshold.
 
-    Example:
+    Examples:
 
       stackpick eval tests/data/dev-questions.yaml --min-verdict 0.93 --min-grounding 1 --min-support 0.9
+
+      stackpick eval knowledge/labeled/questions.yaml --part held_out --min-verdict 0.95
+
+      stackpick eval --claims --part held_out --min-recall 0.85 --min-side-precision 0.95
     """
+    if part not in ("all", "tune", "held_out"):
+        raise fail("--part must be all, tune or held_out", code=2)
+    if claims:
+        _evaluate_claims(part, min_recall, min_side_precision, min_criteria_precision, as_json)
+        return
+    if file is None:
+        raise fail("give a question set (e.g. tests/data/dev-questions.yaml) or --claims", code=2)
     from bot.services.evaluation import EvalError, load_cases, run_eval
 
     config = settings()
@@ -145,8 +167,38 @@ def evaluate(
 
         render_eval(report, out)
     thresholds = {"verdict": min_verdict, "grounding": min_grounding, "support": min_support,
-                  "refusals": min_refusals, "disagreements": min_disagreements}
-    failed = [f"{name} {report.totals[name]:.2f} < {limit:.2f}" for name, limit in thresholds.items()
-              if report.totals[name] < limit]
+                  "refusals": min_refusals, "scope_kept": min_scope_kept, "disagreements": min_disagreements}
+    counts = report.counts if part == "all" else report.parts.get(part, {})
+    failed = []
+    for name, limit in thresholds.items():
+        passed, total = (int(n) for n in counts.get(name, "0/0").split("/"))
+        share = passed / total if total else 1.0
+        if share < limit:
+            failed.append(f"{name} {share:.2f} < {limit:.2f}")
+    if failed:
+        raise fail(f"below threshold ({part}): " + "; ".join(failed))
+
+
+def _evaluate_claims(part: str, min_recall: float, min_side: float, min_criteria: float, as_json: bool) -> None:
+    from bot.services.evaluation import run_claim_eval
+    from knowledge.labels import LabelError
+
+    try:
+        report = run_claim_eval(settings())
+    except (LabelError, ValueError, OSError) as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    else:
+        from bot.render.terminal.evaluation import render_claim_eval
+
+        render_claim_eval(report, out)
+    rows = list(report.totals.values()) if part == "all" else [report.totals[part]]
+    failed = [f"{row.part} {name} {value:.2f} < {limit:.2f}"
+              for row in rows if row.part != "all"
+              for name, value, limit in (("recall", row.recall, min_recall),
+                                         ("side precision", row.side_precision, min_side),
+                                         ("criteria precision", row.criteria_precision, min_criteria))
+              if value < limit]
     if failed:
         raise fail("below threshold: " + "; ".join(failed))

@@ -10,7 +10,8 @@ import numpy as np
 from index.cache import EmbeddingCache
 from index.embedding import Embedder, query_embedder
 from index.store import IndexStore
-from knowledge.rules import Rules, load_rules
+from knowledge.question_model import QuestionModel, load_question_model
+from knowledge.rules import Criterion, Rules, load_rules
 
 from ..answer import (
     SIDE_LABELS,
@@ -24,9 +25,10 @@ from ..answer import (
     lower_label,
 )
 from ..settings import Settings
-from .compose import CitationBook, best_claims, compose
+from .compose import CitationBook, best_claims, compose, inverted
 from .loading import Engine, EngineLoader
-from .question import Analysis, QuestionError, clean_question
+from .question import Analysis, QuestionError, clean_question, focus_of, topic_of
+from .retrieval import retrieved_relevance
 from .scoring import CriterionResult, Outcome, decide, find_flip, related_results
 from .summary import summarize_library
 from .traits import ProjectTraits, form_questions, trait_relevance
@@ -42,15 +44,17 @@ class Advisor:
         rules: Rules,
         cache: EmbeddingCache | None = None,
         fallback: bool = False,
+        question_model: QuestionModel | None = None,
     ) -> None:
         self.rules = rules
-        self.loader = EngineLoader(store, embedder, rules, cache, fallback)
+        self.loader = EngineLoader(store, embedder, rules, cache, fallback, question_model)
 
     @classmethod
     def from_settings(cls, settings: Settings, fallback: bool = False) -> Advisor:
         cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite3")
         embedder = query_embedder(settings.embedding_model, settings.embedding_backend)
-        return cls(IndexStore(settings.index_dir), embedder, load_rules(settings.rules_file), cache, fallback)
+        return cls(IndexStore(settings.index_dir), embedder, load_rules(settings.rules_file), cache, fallback,
+                   load_question_model(settings.question_model, settings.models_dir))
 
     @property
     def engine(self) -> Engine:
@@ -71,8 +75,16 @@ class Advisor:
         if not text:
             raise QuestionError("the question is empty: ask e.g. 'Node or Python for a real-time chat app?'")
         bounded = engine.analyzer.bounded(text)
-        vector = engine.embedder.embed([bounded])[0]
-        return bounded if len(bounded) == len(text) else bounded + "…", engine.analyzer.analyse(bounded, vector), vector
+        focus = focus_of(bounded)
+        topic = topic_of(bounded, engine.analyzer.names(bounded))
+        # One encoder call: a long message's question sentences beside it (the encoder reads only its first couple
+        # of hundred words, and the question is often in the middle), and the topic alone, which finds the claims
+        # about it without the sides' names pulling every claim close.
+        texts = [bounded, *([focus] if focus else []), *([topic] if topic else [])]
+        vectors = engine.embedder.embed(texts)
+        analysis = engine.analyzer.analyse(bounded, vectors[0], vectors[1] if focus else None)
+        analysis.topic_vector = vectors[-1] if topic else None
+        return bounded if len(bounded) == len(text) else bounded + "…", analysis, vectors[0]
 
     def out_of_scope(self, question: str) -> Answer:
         examples = " or ".join(f"“{e}”" for e in self.rules.scope.examples[:2])
@@ -85,9 +97,14 @@ class Advisor:
                      f"Try {examples}"),
         )
 
-    def _decide(self, engine: Engine, analysis: Analysis,
+    def _decide(self, engine: Engine, analysis: Analysis, vector: np.ndarray,
                 overrides: dict[str, float] | None) -> tuple[dict[str, float], Outcome]:
         relevance = {**analysis.relevance, **(overrides or {})}
+        if analysis.topic_vector is not None and not overrides:
+            # What the library's own claims say about the question's topic tells which criteria it turns on, so
+            # a use case no keyword or example names still finds its evidence.
+            for criterion_id, found in retrieved_relevance(engine.scorer, analysis.topic_vector, self.rules).items():
+                relevance[criterion_id] = max(relevance.get(criterion_id, 0.0), found)
         return relevance, decide(self.rules, relevance, engine.claims_by_criterion)
 
     def _answer(self, engine: Engine, display: str, analysis: Analysis, vector: np.ndarray,
@@ -95,13 +112,37 @@ class Advisor:
                 outcome: Outcome | None = None) -> Answer:
         if not analysis.in_scope and not overrides:
             return self.out_of_scope(display)
-        outcome = outcome or self._decide(engine, analysis, overrides)[1]
+        outcome = outcome or self._decide(engine, analysis, vector, overrides)[1]
         t = self.rules.thresholds
+        silent = self._unaddressed(engine, analysis) if not overrides else []
+        if silent:
+            # What the question names outright, the library says nothing about: say so rather than answer from
+            # the criteria it merely touches ("cold starts on Lambda" is not answered from raw speed).
+            return self._nothing_on(engine, display, " or ".join(lower_label(c.label) for c in silent[:2]))
         if not outcome.results:
+            if analysis.topic and not overrides:
+                return self._nothing_on(engine, display, analysis.topic)
             return self._overview(engine, display, vector, book)
         related = related_results(self.rules, outcome, engine.claims_by_criterion)
-        return compose(display, outcome, engine.index.articles, engine.scorer.for_question(vector), t.max_reasons,
-                       t.min_relevance, related, book)
+        answer = compose(display, outcome, engine.index.articles, engine.scorer.for_question(vector), t.max_reasons,
+                         t.min_relevance, related, book)
+        return inverted(answer) if analysis.inverse else answer
+
+    def _unaddressed(self, engine: Engine, analysis: Analysis) -> list[Criterion]:
+        """The criteria a question names outright when no article takes a side on any of them (else none)."""
+        named = [self.rules.criterion(c) for c in analysis.named if not self.rules.criterion(c).trait]
+        addressed = any(engine.claims_by_criterion.stances(c.id).node or engine.claims_by_criterion.stances(c.id).python
+                        or engine.claims_by_criterion.stances(c.id).mixed for c in named)
+        return [] if addressed else sorted(named, key=lambda c: -analysis.relevance.get(c.id, 0.0))
+
+    def _nothing_on(self, engine: Engine, display: str, topic: str) -> Answer:
+        """A topic the library says nothing about: said so, with what it does cover, and nothing cited."""
+        covered = [lower_label(c.label) for c in self.rules.criteria
+                   if engine.claims_by_criterion.stances(c.id).node or engine.claims_by_criterion.stances(c.id).python]
+        listed = ", ".join(covered[:6]) + (f" and {len(covered) - 6} more" if len(covered) > 6 else "")
+        return Answer(question=display, verdict="depends", confidence=0.0,
+                      summary=(f"The library has nothing on {topic}, so I can't call it from the articles. "
+                               f"It covers {listed}: ask about one of those, or add an article on {topic}."))
 
     def _overview(self, engine: Engine, display: str, vector: np.ndarray, book: CitationBook | None = None) -> Answer:
         """A choice question that names no use case: where each side is strongest, and what to tell us."""
@@ -125,6 +166,8 @@ class Advisor:
         earlier = [text for text in map(clean_question, context) if text]
         if not earlier:
             return self._answer(engine, display, analysis, vector)
+        if analysis.kind != "answerable":
+            return self.out_of_scope(display)  # chatter or another technology in a thread: not a follow-up
         return self._follow_up(engine, display, analysis, earlier)
 
     def read(self, message: str, context: Sequence[str] = ()) -> Reading:
@@ -138,13 +181,13 @@ class Advisor:
         if not text:
             return Reading(kind="chatter")
         _, analysis, _ = self._analyse(engine, text)
-        if analysis.in_scope:
+        if analysis.kind == "answerable":
             return Reading(kind="followup" if context else "question")
-        if analysis.others_named:
-            names = " or ".join(analysis.others_named[:2])
+        if analysis.kind == "other_tech":
+            names = " or ".join(analysis.others_named[:2]) or "that"
             reply = f"I only compare Node.js and Python, so I can't weigh in on {names}."
             return Reading(kind="other_tech", reply=reply)
-        if context and not any(r >= self.rules.thresholds.min_relevance for r in analysis.relevance.values()):
+        if analysis.kind == "chatter":
             return Reading(kind="chatter")
         return Reading(kind="off_topic", reply="That's outside what I can answer: I compare Node.js and Python.")
 
@@ -154,7 +197,7 @@ class Advisor:
         before = self._answer(engine, display, before_analysis, before_vector)
         combined_text = " ".join([*earlier, display])
         _, combined, combined_vector = self._analyse(engine, combined_text)
-        combined.in_scope = combined.in_scope or before_analysis.in_scope
+        combined.in_scope = combined.in_scope or before_analysis.in_scope or analysis.in_scope
         # The follow-up's own criteria count fully; the thread's earlier question keeps its weight.
         combined.relevance = {k: max(v, analysis.relevance.get(k, 0.0)) for k, v in combined.relevance.items()}
         after = self._answer(engine, display, combined, combined_vector)
@@ -188,7 +231,7 @@ class Advisor:
     def _assessment(self, engine: Engine, display: str, analysis: Analysis, vector: np.ndarray,
                     overrides: dict[str, float] | None = None) -> Assessment:
         book = CitationBook(engine.index.articles)  # the scorecard's citations continue the answer's numbering
-        relevance, outcome = self._decide(engine, analysis, overrides)
+        relevance, outcome = self._decide(engine, analysis, vector, overrides)
         answer = self._answer(engine, display, analysis, vector, overrides, book, outcome)
         if answer.verdict == "out_of_scope":
             return Assessment(**answer.model_dump())

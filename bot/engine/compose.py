@@ -166,3 +166,12 @@ def compose(
         disagreements=disagreements,
         citations=list(book.citations),
     )
+
+
+def inverted(answer: Answer) -> Answer:
+    """The answer to "which is worse (harder, slower) at X?": the other side, with the same reasons and sources."""
+    if answer.verdict not in ("node", "python"):
+        return answer
+    worse = "python" if answer.verdict == "node" else "node"
+    summary = (f"{SIDE_LABELS[worse]} is the one that fares worse here. {answer.summary}")
+    return answer.model_copy(update={"verdict": worse, "summary": summary})

@@ -10,10 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.cache import EmbeddingCache, embed_with_cache
+from index.claim_models import claim_model_for
 from index.embedding import Embedder, embedding_key
 from index.loaded import LoadedIndex, bind_query_encoder, load_index
 from index.store import IndexStore, IndexUnavailable
-from knowledge.claims import Claim, extract_claims
+from index.version_files import VersionFiles
+from knowledge.claims import Claim, extract_many
+from knowledge.question_model import QuestionModel
 from knowledge.rules import Rules
 
 from .question import QuestionAnalyzer
@@ -45,12 +48,14 @@ class EngineLoader:
         rules: Rules,
         cache: EmbeddingCache | None = None,
         fallback: bool = False,
+        question_model: QuestionModel | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.rules = rules
         self.cache = cache
         self.fallback = fallback
+        self.question_model = question_model
         self._lock = threading.Lock()
         self._refused: str | None = None  # a published version that failed to load
         self._engine: Engine | None = None
@@ -71,8 +76,11 @@ class EngineLoader:
         embedder = bind_query_encoder(self.embedder, index, current)
         claims, claim_vectors = index.claims, index.claim_vectors
         if index.manifest.rules_hash != self.rules.source_hash:
-            # The rules changed since the build: claims depend on the cues, so draw them again from the articles.
-            claims = [c for a in index.articles.values() for c in extract_claims(a, self.rules)]
+            # The rules changed since the build: claims depend on the cues and criteria, so draw them again from
+            # the articles, with the claim model the version was built with when it still fits these rules.
+            model = claim_model_for(embedder, self.rules, VersionFiles(index.folder).claim_model_path())
+            claims = extract_many(list(index.articles.values()), self.rules, model,
+                                  lambda texts: self._embed(embedder, texts))
             quotes = [index.articles[c.article_id].text[c.quote_start : c.quote_end] for c in claims]
             claim_vectors = self._embed(embedder, quotes) if claims else np.zeros((0, embedder.dimension), np.float32)
         examples = [(c.id, e) for c in self.rules.criteria for e in c.examples]
@@ -90,8 +98,18 @@ class EngineLoader:
             claims=claims,
             claims_by_criterion=group_claims(claims),
             scorer=ClaimScorer(claims, claim_vectors),
-            analyzer=QuestionAnalyzer(self.rules, example_vectors),
+            analyzer=QuestionAnalyzer(self.rules, example_vectors, self._question_model_for(embedder)),
         )
+
+    def _question_model_for(self, embedder: Embedder) -> QuestionModel | None:
+        """The learned question reader when it reads this encoder's vectors; otherwise the rules alone."""
+        model = self.question_model
+        if model is None or not model.fits(embedder.model_id, embedder.dimension):
+            return None
+        if [c.id for c in self.rules.criteria] != model.criterion_ids:
+            log.warning("question reader trained for other criteria than the rules'; retrain with `stackpick train`")
+            return None
+        return model
 
     def _load_serving(self) -> Engine:
         try:

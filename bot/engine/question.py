@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.claims import side_mentions
+from knowledge.cues import SideNames, cue_polarity, patterns, sentiment
+from knowledge.question_model import QuestionModel, QuestionReading, question_features
 from knowledge.rules import Criterion, Rules, SideId, phrase_pattern
 
 _USER_OR_CHANNEL = re.compile(r"<[@!](?:[^<>|]*)(?:\|[^<>]*)?>")  # <@U123>, <!channel>, <!subteam^S1|@team>
@@ -46,12 +47,62 @@ class Analysis:
     others_named: list[str]
     relevance: dict[str, float] = field(default_factory=dict)
     lexical: dict[str, float] = field(default_factory=dict)
+    kind: str = "answerable"  # answerable, chatter, other_tech or off_topic
+    inverse: bool = False  # asks which side is worse ("which is harder to learn?"): the verdict names that side
+    topic: str = ""  # the use case in the asker's words ("web scraper"); empty when the question names none
+    named: set[str] = field(default_factory=set)  # criteria the question names outright (not merely resembles)
+    topic_vector: np.ndarray | None = None  # the topic's own embedding, for finding the claims about it
 
     def applicable(self, minimum: float) -> list[str]:
         return [cid for cid, r in sorted(self.relevance.items(), key=lambda kv: -kv[1]) if r >= minimum]
 
 
 _WORD = re.compile(r"[a-z0-9]+")
+_TOPIC_WORD = re.compile(r"[A-Za-z][\w+#.-]*[\w+#]|[A-Za-z]")
+# Words that make a question a choice without saying what for: what is left of a question without them (and the
+# sides' names) is its topic. General English, not a list of any article's phrases.
+_CHOICE_WORDS = frozenset([
+    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "anything", "are", "as", "at", "be",
+    "because", "been", "best", "better", "between", "both", "but", "by", "can", "choice", "choose", "choosing",
+    "could", "decide", "decision", "do", "does", "doing", "each", "either", "else", "especially", "for", "from",
+    "get", "go", "going", "good", "great", "had", "has", "have", "help", "hey", "hi", "how", "i", "if", "in", "into",
+    "is", "it", "its", "just", "kind", "know", "let", "like", "looking", "me", "mind", "more", "most", "my", "need",
+    "needs", "new", "next", "no", "not", "now", "of", "on", "one", "or", "other", "our", "ours", "out", "pick",
+    "picking", "please", "prefer", "rather", "really", "recommend", "recommendation", "right", "say", "should", "so",
+    "some", "something", "start", "starting", "still", "suggest", "sure", "than", "thanks", "that", "the", "their",
+    "them", "then", "there", "these", "they", "thing", "think", "this", "those", "to", "today", "use", "used",
+    "using", "vs", "versus", "want", "wanted", "was", "we", "well", "were", "what", "when", "where", "whether",
+    "which", "while", "who", "why", "will", "with", "would", "yeah", "yes", "you", "your", "build", "building",
+    "built", "make", "making", "write", "writing", "backend", "backends", "back-end", "server", "server-side",
+    "stack", "tech", "language", "languages", "runtime", "runtimes", "framework", "frameworks", "platform", "option",
+    "options", "go-to", "app", "apps", "application", "applications", "project", "projects", "service", "services",
+    "system", "systems", "software", "code", "tool", "tools", "one", "ones", "thoughts", "opinion", "opinions",
+    "advice", "team",
+])
+
+
+_SENTENCE = re.compile(r"[^.?!\n]+[?]|[^.?!\n]+[.!]?$")
+FOCUS_FROM = 280  # characters: a message this long gets its question sentences embedded on their own too
+
+
+def focus_of(text: str) -> str:
+    """The question sentences of a long message (those ending in '?', else the last one); '' for a short one."""
+    if len(text) < FOCUS_FROM:
+        return ""
+    questions = [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip().endswith("?")]
+    if not questions:
+        parts = [p.strip() for p in re.split(r"(?<=[.!])\s+", text) if p.strip()]
+        questions = parts[-1:]
+    return " ".join(questions[:3])
+
+
+def topic_of(text: str, names: SideNames) -> str:
+    """The words of a question that say what it is for, in order, without the sides' names or choice words."""
+    cut = text
+    for start, end, _ in reversed(names.spans(text)):
+        cut = cut[:start] + " " + cut[end:]
+    words = [w for w in _TOPIC_WORD.findall(cut) if w.lower().strip(".") not in _CHOICE_WORDS and len(w) > 1]
+    return " ".join(words[:8])
 
 
 def stem_words(text: str) -> list[str]:
@@ -72,17 +123,36 @@ class StemmedPhrases:
     def __init__(self, phrases: list[str]) -> None:
         self.phrases = {tuple(stem_words(p)) for p in phrases if _WORD.search(p.lower())}
 
+    def spans(self, stems: list[str]) -> list[tuple[int, int]]:
+        """(start, end) word positions of every phrase found."""
+        found = []
+        for phrase in self.phrases:
+            n = len(phrase)
+            found += [(i, i + n) for i in range(len(stems) - n + 1) if tuple(stems[i : i + n]) == phrase]
+        return found
+
     def search(self, stems: list[str]) -> bool:
-        joined = " " + " ".join(stems) + " "
-        return any(" " + " ".join(p) + " " in joined for p in self.phrases)
+        return bool(self.spans(stems))
+
+
+def keyword_hits(keywords: dict[str, StemmedPhrases], stems: list[str]) -> set[str]:
+    """Criteria whose keywords a question holds, where a longer keyword wins over one inside it: "machine
+    learning" is data and ML, not the learning curve."""
+    spans = [(start, end, cid) for cid, phrases in keywords.items() for start, end in phrases.spans(stems)]
+    return {
+        cid for start, end, cid in spans
+        if not any(s <= start and end <= e and (e - s) > (end - start) and other != cid for s, e, other in spans)
+    }
 
 
 class QuestionAnalyzer:
-    """Scope and criterion relevance from the rules, with the criteria's example vectors precomputed."""
+    """Scope, kind and criterion relevance: the rules, the criteria's example vectors, and a learned reader."""
 
-    def __init__(self, rules: Rules, example_vectors: dict[str, np.ndarray]) -> None:
+    def __init__(self, rules: Rules, example_vectors: dict[str, np.ndarray], model: QuestionModel | None = None
+                 ) -> None:
         self.rules = rules
         self.example_vectors = example_vectors
+        self.model = model
         self._keywords = {c.id: StemmedPhrases(c.keywords) for c in rules.criteria}
         self._patterns = {c.id: [re.compile(p, re.IGNORECASE) for p in c.question_patterns] for c in rules.criteria}
         self._others = phrase_pattern(rules.scope.other_technologies)
@@ -97,35 +167,107 @@ class QuestionAnalyzer:
         cut = text[:limit]
         return cut[: cut.rfind(" ")] if " " in cut else cut
 
-    def _lexical(self, criterion: Criterion, text: str, stems: list[str]) -> float:
+    def names(self, text: str) -> SideNames:
+        """The sides' names in a question: one that names either side also means it by "node" or "py"."""
+        return SideNames(self.rules, text, every_side=True)
+
+    def _lexical(self, criterion: Criterion, text: str, hits: set[str]) -> float:
         if any(p.search(text) for p in self._patterns[criterion.id]):
             return 1.0
-        return 0.8 if self._keywords[criterion.id].search(stems) else 0.0
+        return 0.8 if criterion.id in hits else 0.0
 
-    def _semantic(self, criterion_id: str, vector: np.ndarray | None) -> float:
+    def _semantic(self, criterion_id: str, vectors: list[np.ndarray]) -> float:
         if self.rules.criterion(criterion_id).trait:
             return 0.0  # a trait (what the team knows) is stated, never guessed from similar wording
         examples = self.example_vectors.get(criterion_id)
-        if vector is None or examples is None or not len(examples):
+        if not vectors or examples is None or not len(examples):
             return 0.0
         t = self.rules.thresholds
-        similarity = float(np.max(examples @ vector))
+        similarity = max(float(np.max(examples @ v)) for v in vectors)
         return float(np.clip((similarity - t.relevance_floor) / (t.relevance_ceiling - t.relevance_floor), 0.0, 1.0))
 
-    def analyse(self, text: str, vector: np.ndarray | None) -> Analysis:
-        """Scope and relevance for an already cleaned and bounded question; `vector` is its embedding."""
-        sides = {side for _, side in side_mentions(self.rules, text)}
+    def _learned(self, criterion: Criterion, reading: QuestionReading | None) -> float:
+        """Relevance from the learned reader: its probability, rescaled so that only a confident reading counts."""
+        if reading is None:
+            return 0.0
+        p = reading.criteria.get(criterion.id, 0.0)
+        floor = LEARNED_TRAIT_FLOOR if criterion.trait else LEARNED_FLOOR
+        return float(np.clip((p - floor) / (1.0 - floor), 0.0, 1.0)) * LEARNED_CEILING
+
+    def analyse(self, text: str, vector: np.ndarray | None, focus: np.ndarray | None = None) -> Analysis:
+        """Scope, kind and relevance for an already cleaned and bounded question.
+
+        `vector` is its embedding; `focus` the embedding of a long message's question sentences, which the whole
+        message's embedding (cut at the encoder's window) may miss.
+        """
+        names = self.names(text)
+        sides = names.sides(text)
         others = sorted({m.group(0) for m in self._others.finditer(text)}) if self._others else []
         stems = stem_words(text)
-        lexical = {c.id: self._lexical(c, text, stems) for c in self.rules.criteria}
-        relevance = {c.id: round(max(lexical[c.id], self._semantic(c.id, vector)), 3) for c in self.rules.criteria}
-        best = max(relevance.values(), default=0.0)
+        reading = None
+        if self.model is not None and vector is not None:
+            features = question_features(text, len(sides), len(others))
+            reading = self.model.read(focus if focus is not None else vector, features)
+        vectors = [v for v in (vector, focus) if v is not None]
+        hits = keyword_hits(self._keywords, stems)
+        lexical = {c.id: self._lexical(c, text, hits) for c in self.rules.criteria}
+        relevance = {
+            c.id: round(max(lexical[c.id], self._semantic(c.id, vectors), self._learned(c, reading)), 3)
+            for c in self.rules.criteria
+        }
+        topic = topic_of(text, names)
+        kind = self._kind(text, sides, others, relevance, lexical, reading, topic)
+        inverse = bool(reading and kind == "answerable" and reading.inverse >= INVERSE_FLOOR
+                       and asks_for_worse(text, self.rules))
+        return Analysis(text, kind == "answerable", sides, others, relevance, lexical, kind, inverse, topic,
+                        named={c.id for c in self.rules.criteria
+                               if max(lexical[c.id], self._learned(c, reading)) >= NAMED_FLOOR})
+
+    def _kind(self, text: str, sides: set[SideId], others: list[str], relevance: dict[str, float],
+              lexical: dict[str, float], reading: QuestionReading | None, topic: str) -> str:
+        if not re.search(r"[A-Za-z]{2,}", text):
+            return "chatter"  # nothing but symbols or emoji
+        if others and not sides:
+            return "other_tech"
         generic = bool(self._generic and self._generic.search(text))
-        if not re.search(r"[A-Za-z]{2,}", text) or (others and not sides):
-            in_scope = False  # gibberish, or a question about other technologies only
-        elif sides or (self._choice and self._choice.search(text)):
-            in_scope = True  # names a side, or asks for a backend/stack/language choice
-        else:
-            floor = self.rules.thresholds.min_relevance if generic else self.rules.scope.min_relevance
-            in_scope = best >= floor and (generic or max(lexical.values(), default=0) > 0 or best >= 0.8)
-        return Analysis(text, in_scope, sides, others, relevance, lexical)
+        best = max(relevance.values(), default=0.0)
+        floor = self.rules.thresholds.min_relevance if generic else self.rules.scope.min_relevance
+        # What the rules see: a side named, a backend/stack choice asked for, a criterion the wording names, or a
+        # bare "which is better?" that can only mean the two sides.
+        rules_see = bool(
+            sides or (self._choice and self._choice.search(text))
+            or (best >= floor and (generic or max(lexical.values(), default=0) > 0 or best >= 0.8))
+            or (generic and not topic)
+        )
+        if reading is None:
+            return "answerable" if rules_see else "off_topic"
+        if sides:
+            # Naming a side is strong evidence of a software question; only a sure reader overrules it ("is a
+            # python or a boa the better pet?").
+            return "off_topic" if reading.kinds["off_topic"] >= SIDE_OVERRULE else "answerable"
+        if reading.kinds["answerable"] >= ANSWERABLE_FLOOR:
+            return "answerable"
+        other = max((k for k in reading.kinds if k != "answerable"), key=lambda k: reading.kinds[k])
+        # Where the rules see a question, the reader must be sure it is something else ("French or Spanish,
+        # which is faster to learn?").
+        return "answerable" if rules_see and reading.kinds[other] < OTHER_SURE else other
+
+
+# How the learned reader's probabilities count (chosen on the tune part of the question bank).
+LEARNED_FLOOR = 0.5
+LEARNED_TRAIT_FLOOR = 0.7
+LEARNED_CEILING = 0.9
+ANSWERABLE_FLOOR = 0.5
+OTHER_SURE = 0.85
+NAMED_FLOOR = 0.8  # lexical or learned relevance at which a question names a criterion outright
+SIDE_OVERRULE = 0.9
+INVERSE_FLOOR = 0.5
+
+
+def asks_for_worse(text: str, rules: Rules) -> bool:
+    """Whether a question's wording is negative ("harder", "worse", "avoid"): a general sentiment lexicon (VADER)
+    or the rules' negative cues. It confirms the learned reader, which tells a comparison from a plain question but
+    reads "easier" and "harder" alike."""
+    pats = patterns(rules)
+    polarity = cue_polarity(text, pats)
+    return polarity < 0 or (polarity == 0 and sentiment(text)["neg"] > 0)

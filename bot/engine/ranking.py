@@ -18,6 +18,7 @@ class ClaimScorer:
 
     def __init__(self, claims: Sequence[Claim], vectors: np.ndarray) -> None:
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.claims = list(claims)
         self.rows = {c.id: n for n, c in enumerate(claims)}
         self.bonus = np.asarray([STRENGTH_BONUS * c.strength for c in claims], dtype=np.float32)
         # Flattened claim lists by the identity of the per-article mapping they came from: those mappings live as

@@ -45,21 +45,27 @@ class Stances:
         return self._co_counts
 
 
+# An article whose weaker side weighs at least this share of its stronger side argues both ways: claims carry the
+# extractor's confidence as their strength, so two opposite claims rarely weigh exactly the same.
+MIXED_SHARE = 0.6
+
+
 def article_stances(claims: Iterable[Claim]) -> Stances:
     """Each article's net stance on the criterion counts once, however often the article repeats itself."""
     stances = Stances()
-    per_article: dict[str, float] = defaultdict(float)
+    weight: dict[str, dict[str, float]] = defaultdict(lambda: {"node": 0.0, "python": 0.0})
     by_article: dict[str, list[Claim]] = defaultdict(list)
     for claim in claims:
-        per_article[claim.article_id] += SIGN[claim.favors] * claim.strength
+        weight[claim.article_id][claim.favors] += claim.strength
         by_article[claim.article_id].append(claim)
-    for article_id, stance in per_article.items():
-        if stance > 0:
-            stances.node[article_id] = [c for c in by_article[article_id] if c.favors == "node"]
-        elif stance < 0:
-            stances.python[article_id] = [c for c in by_article[article_id] if c.favors == "python"]
-        else:
+    for article_id, sides in weight.items():
+        node, python = sides["node"], sides["python"]
+        if min(node, python) >= MIXED_SHARE * max(node, python):
             stances.mixed[article_id] = by_article[article_id]
+        elif node > python:
+            stances.node[article_id] = [c for c in by_article[article_id] if c.favors == "node"]
+        else:
+            stances.python[article_id] = [c for c in by_article[article_id] if c.favors == "python"]
     return stances
 
 

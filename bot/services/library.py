@@ -9,12 +9,14 @@ from pathlib import Path
 
 from index.build import ProgressHook, build_index, current_articles
 from index.cache import EmbeddingCache
+from index.claim_models import claim_model_for, claim_model_path
 from index.embedding import Embedder, build_embedder, token_counter_for
 from index.store import IndexStore
 from index.version_files import VersionFiles
+from knowledge.claim_model import ClaimModel
 from knowledge.corpus import Article, article_path, write_article
 from knowledge.ingest import Draft, IngestError, check_duplicates, read_source, to_article
-from knowledge.rules import load_rules
+from knowledge.rules import Rules, load_rules
 
 from ..answer import AddReport
 from ..settings import Settings
@@ -55,13 +57,13 @@ class Librarian:
         with _BUILD_LOCK:
             before = self._passage_count()
             cache = EmbeddingCache(self.settings.cache_dir / "embeddings.sqlite3")
+            rules = load_rules(self.settings.rules_file)
             try:
                 report = build_index(
                     self.settings.library_dir, self._store(), self.embedder,
-                    token_counter_for(self.embedder, self.settings.embedding_model),
-                    load_rules(self.settings.rules_file), cache,
+                    token_counter_for(self.embedder, self.settings.embedding_model), rules, cache,
                     hnsw_threshold=self.settings.hnsw_threshold, keep_versions=self.settings.keep_versions,
-                    progress=self.progress, reuse=not full,
+                    progress=self.progress, reuse=not full, claim_model=self._claim_model(rules),
                 )
             finally:
                 cache.close()
@@ -69,6 +71,15 @@ class Librarian:
         publish_index_version(self.settings, report.version)
         return AddReport(report.added_articles, max(0, report.passages - before), report.version,
                          time.perf_counter() - started, build=report)
+
+    def _claim_model(self, rules: Rules) -> ClaimModel | None:
+        """The configured claim model, a team's retrained one, the shipped one, or the served version's copy."""
+        configured = self.settings.claim_model
+        path = claim_model_path(configured, self.settings.models_dir)
+        if path is None:
+            version = self._store().current_version()
+            path = VersionFiles(self._store().version_dir(version)).claim_model_path() if version else None
+        return claim_model_for(self.embedder, rules, path, required=configured is not None)
 
     def _passage_count(self) -> int:
         try:
