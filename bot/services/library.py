@@ -145,7 +145,7 @@ class Librarian:
             raise IngestError(f"{article_id!r} is not an article id (see `stackpick index list`)")
         path = article_path(self.settings.library_dir, article_id)
         if not path.is_file():
-            raise IngestError(f"no article with id {article_id!r} in {self.settings.library_dir}")
+            raise IngestError(f"no article with id {article_id!r} in the library (see `stackpick index list`)")
         backup = path.read_bytes()
         path.unlink()
         try:

@@ -72,6 +72,13 @@ def warm_up(advisor: Advisor) -> None:
 # Starting
 
 
+def log_fetch_policy(settings: Settings) -> None:
+    """Say at start what `/stackpick add` may fetch; a warning when STACKPICK_FETCH_ALLOW opens more than the public
+    internet, so whoever reads the log sees that intranet addresses are reachable."""
+    policy = settings.fetch_policy()
+    (log.warning if policy.opens_anything else log.info)("%s", policy.describe())
+
+
 def start_app(settings: Settings, client: WebClient) -> tuple[App, Advisor]:
     """Check the bot token, load the advisor (an unusable newest version: serve the one before) and warm it up,
     then build the app; both modes start through here."""
@@ -80,6 +87,7 @@ def start_app(settings: Settings, client: WebClient) -> tuple[App, Advisor]:
     from bot.slack.app import build_app
 
     verify_bot_token(client)
+    log_fetch_policy(settings)
     advisor = Advisor.from_settings(settings, fallback=True)
     warm_up(advisor)
     return build_app(settings, advisor, Librarian(settings), client=client), advisor

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from slack_fakes import ADMIN, SIGNING_SECRET, FakeSlack, Running, build_index, serve
+from slack_fakes import ADMIN, FETCH_MAX_BYTES, PAGES_HOST, SIGNING_SECRET, FakeSlack, Running, build_index, serve
 from web_pages import PageServer
 
 from bot.engine import Advisor
@@ -83,11 +83,6 @@ def curation_bot(
     with serve(settings, Advisor.from_settings(settings), fake_slack, Librarian(settings)) as running:
         yield running
 
-
-# Articles "on the intranet": a web server on 127.0.0.2, which STACKPICK_FETCH_ALLOW opens the way a team opens its
-# wiki; 127.0.0.1 stays refused as loopback, so a redirect or DNS answer pointing there is a refusal to test.
-PAGES_HOST = "127.0.0.2"
-FETCH_MAX_BYTES = 1_000_000
 
 
 @pytest.fixture

@@ -35,6 +35,10 @@ USER = "U1"
 # thing happens, so a slow machine makes a test slower, never red.
 DEADLINE = 60.0
 CLIENT_TIMEOUT = 60.0  # the signing sender's HTTP timeout: an ack that is merely slow must not fail a request
+# Articles "on the intranet": a web server on 127.0.0.2, which STACKPICK_FETCH_ALLOW opens the way a team opens its
+# wiki; 127.0.0.1 stays refused as loopback, so a redirect or DNS answer pointing there is a refusal to test.
+PAGES_HOST = "127.0.0.2"
+FETCH_MAX_BYTES = 1_000_000
 
 
 # --------------------------------------------------------------------------------------------------------------

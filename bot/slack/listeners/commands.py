@@ -57,8 +57,8 @@ def register(app: App, ctx: AppContext) -> None:
                 response_type="ephemeral",
                 text=f"⏳ Adding {escape_clip(', '.join(sources), 500)}. I'll send you a summary when it is live.",
             )
-            _curate(ctx, client, user, "add " + ", ".join(sources),
-                    lambda lib: lib.add(sources, force=force, files=False))
+            # Each refusal names its source, so the summary need not repeat them.
+            _curate(ctx, client, user, "add", lambda lib: lib.add(sources, force=force, files=False))
         elif verb == "list" and not rest.strip():
             if not _allowed(ack, ctx, user):
                 return
