@@ -6,8 +6,12 @@ from __future__ import annotations
 import gzip
 import ipaddress
 import re
+import shutil
+import ssl
+import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -289,3 +293,26 @@ def test_a_request_without_a_checked_address_is_refused_by_the_transport() -> No
     transport = PinnedTransport(httpx.MockTransport(lambda request: httpx.Response(200)))
     with pytest.raises(FetchError, match="its address was not checked"):
         transport.handle_request(httpx.Request("GET", "http://127.0.0.1/"))
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a test certificate")
+def test_a_pinned_https_connection_verifies_the_certificate_for_the_name(tmp_path: Path) -> None:
+    # A real TLS handshake with a server on 127.0.0.2 whose certificate names articles.example.test only: fetched
+    # by name (connected to the checked address) it verifies; fetched by address, the same certificate fails.
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=articles.example.test", "-addext", "subjectAltName=DNS:articles.example.test",
+                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+                   check=True, capture_output=True)
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    trusting = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+    with PageServer("127.0.0.2") as server:
+        server.server.socket = server_side.wrap_socket(server.server.socket, server_side=True)
+        server.pages["/article"] = Page(TEXT.encode(), "text/plain")
+        fetcher = Fetcher(ALLOW_PAGES, resolver=Answers(["127.0.0.2"]),
+                          inner_transport=httpx.HTTPTransport(verify=trusting, trust_env=False))
+        page = fetcher.fetch(f"https://articles.example.test:{server.port}/article")
+        assert page.text == TEXT
+        assert [(s.path, s.host) for s in server.seen] == [("/article", f"articles.example.test:{server.port}")]
+        with pytest.raises(FetchError, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+            fetcher.fetch(f"https://127.0.0.2:{server.port}/article")
