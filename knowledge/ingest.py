@@ -7,6 +7,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cleaning import clean_text
 from .corpus import (
@@ -19,7 +20,9 @@ from .corpus import (
     shingles_of,
     slugify,
 )
-from .fetch import Fetcher, FetchError
+
+if TYPE_CHECKING:
+    from .fetch import Fetcher
 
 MIN_WORDS = 80
 NEAR_DUPLICATE = 0.6
@@ -136,6 +139,8 @@ def _text_field(meta: dict[str, object], key: str) -> str | None:
 
 def from_url(url: str, fetcher: Fetcher | None = None) -> Draft:
     """Fetch a page under the fetcher's policy (public addresses only by default) and extract it."""
+    from .fetch import Fetcher, FetchError  # deferred: httpx is only imported once something is fetched
+
     try:
         page = (fetcher or Fetcher()).fetch(url)
     except FetchError as exc:

@@ -88,7 +88,6 @@ def start_app(settings: Settings, client: WebClient) -> tuple[App, Advisor]:
     from bot.slack.app import build_app
 
     verify_bot_token(client)
-    log_fetch_policy(settings)
     advisor = Advisor.from_settings(settings, fallback=True)
     warm_up(advisor)
     return build_app(settings, advisor, Librarian(settings), client=client), advisor
@@ -137,6 +136,7 @@ def run_http(settings: Settings, port: int = 3000, host: str = "0.0.0.0") -> Non
     problems = check_credentials(settings, "http")
     if problems:
         raise CredentialsError(problems)
+    log_fetch_policy(settings)
     runtime = Runtime()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -175,6 +175,7 @@ def run_socket_mode(settings: Settings, health_port: int | None = None, health_h
     problems = check_credentials(settings, "socket")
     if problems:
         raise CredentialsError(problems)
+    log_fetch_policy(settings)
     health = SocketHealth()
     if health_port is not None:
         serve_health(health, health_host, health_port)

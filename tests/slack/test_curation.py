@@ -205,6 +205,7 @@ def test_admin_lists_removes_and_rolls_back(curation_bot: Running) -> None:
     assert bot.advisor.library_summary().version == first.version
 
 
-def test_remove_followed_by_words_is_an_assessment(curation_bot: Running) -> None:
-    body = curation_bot.slack.command("remove the Python workers from our Node.js app", user=ADMIN).json()
-    assert "Assessing" in body["text"]
+@pytest.mark.parametrize("text", ["remove the Python workers from our Node.js app", "rollback plans for a Node.js API",
+                                  "list every Python service we run"])
+def test_curation_verbs_followed_by_words_are_an_assessment(curation_bot: Running, text: str) -> None:
+    assert "Assessing" in curation_bot.slack.command(text, user=ADMIN).json()["text"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -18,6 +19,8 @@ from bot.slack.jobs import assessment_to_response_url, parse_add, run_curation, 
 from knowledge.corpus import ID_PATTERN as ARTICLE_ID
 
 log = logging.getLogger("stackpick.slack")
+# `rollback <version>` takes a version name as index/store.py makes them; other words make it a description.
+INDEX_VERSION = re.compile(r"^\d{8}T\d{6}-[0-9a-f]+$")
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -71,7 +74,7 @@ def register(app: App, ctx: AppContext) -> None:
             ack(response_type="ephemeral", text=f"⏳ Removing `{article_id}` and rebuilding. I'll send you a summary.")
             _curate(ctx, client, user, f"remove {article_id}", lambda lib: lib.remove(article_id), kind="remove",
                     subject=article_id)
-        elif verb == "rollback" and len(rest.split()) <= 1:
+        elif verb == "rollback" and (not rest.strip() or INDEX_VERSION.match(rest.strip())):
             if not _allowed(ack, ctx, user):
                 return
             to = rest.strip() or None
