@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from knowledge.addresses import MAX_BYTES, TIMEOUT_SECONDS, FetchPolicy
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -54,19 +56,25 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
     database_url: SecretStr | None = Field(default=None, validation_alias="STACKPICK_DATABASE_URL")
 
-    @field_validator("admins", mode="before")
+    # Articles are fetched from public addresses only. Teams whose articles live on an intranet name the hosts
+    # (`wiki.corp`, `.corp.example.com` for every host under it) and networks (`10.20.0.0/16`) to allow here;
+    # cloud metadata addresses stay refused whatever this says.
+    fetch_allow: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="STACKPICK_FETCH_ALLOW")
+    fetch_max_bytes: int = Field(default=MAX_BYTES, ge=1, validation_alias="STACKPICK_FETCH_MAX_BYTES")
+    fetch_timeout: float = Field(default=TIMEOUT_SECONDS, gt=0, validation_alias="STACKPICK_FETCH_TIMEOUT")
+
+    @field_validator("admins", "fetch_allow", "training_clauses", "training_questions", mode="before")
     @classmethod
-    def _split_admins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         # "U1,U2" or "U1 U2" in the environment; a JSON list also works.
         if isinstance(value, str) and not value.strip().startswith("["):
             return [part for part in value.replace(",", " ").split() if part]
         return value
 
-    @field_validator("training_clauses", "training_questions", mode="before")
+    @field_validator("fetch_allow")
     @classmethod
-    def _split_paths(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip().startswith("["):
-            return [part for part in value.replace(",", " ").split() if part]
+    def _valid_allow(cls, value: list[str]) -> list[str]:
+        FetchPolicy.from_entries(value)  # a malformed entry fails at start-up, naming the entry
         return value
 
     @field_validator("redis_url", "database_url", mode="before")
@@ -77,3 +85,7 @@ class Settings(BaseSettings):
 
     def is_admin(self, user_id: str | None) -> bool:
         return bool(user_id) and user_id in self.admins
+
+    def fetch_policy(self) -> FetchPolicy:
+        """What fetching an article may reach and read (STACKPICK_FETCH_*)."""
+        return FetchPolicy.from_entries(self.fetch_allow, max_bytes=self.fetch_max_bytes, timeout=self.fetch_timeout)

@@ -7,6 +7,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cleaning import clean_text
 from .corpus import (
@@ -19,6 +20,9 @@ from .corpus import (
     shingles_of,
     slugify,
 )
+
+if TYPE_CHECKING:
+    from .fetch import Fetcher
 
 MIN_WORDS = 80
 NEAR_DUPLICATE = 0.6
@@ -133,31 +137,41 @@ def _text_field(meta: dict[str, object], key: str) -> str | None:
     return str(value).strip() or None if value is not None else None
 
 
-def from_url(url: str, timeout: float = 15.0) -> Draft:
-    """Fetch a page with httpx and extract it."""
-    import httpx
+def from_url(url: str, fetcher: Fetcher | None = None) -> Draft:
+    """Fetch a page under the fetcher's policy (public addresses only by default) and extract it."""
+    from .fetch import Fetcher, FetchError  # deferred: httpx is only imported once something is fetched
 
     try:
-        response = httpx.get(url, timeout=timeout, follow_redirects=True,
-                             headers={"User-Agent": "stackpick/0.1 (+article ingestion)"})
-    except httpx.HTTPError as exc:
-        raise IngestError(f"{url}: unreachable ({type(exc).__name__}: {exc})") from exc
-    if response.status_code >= 400:
-        raise IngestError(f"{url}: the server answered HTTP {response.status_code}")
-    kind = response.headers.get("content-type", "")
-    if kind and not any(t in kind for t in ("html", "text", "xml")):
-        raise IngestError(f"{url}: not a web page or text ({kind.split(';')[0]})")
-    if "html" in kind or "<html" in response.text[:2000].lower():
-        return from_html(response.text, url, url=str(response.url))
-    return Draft(text=response.text, url=str(response.url), origin=url)
+        page = (fetcher or Fetcher()).fetch(url)
+    except FetchError as exc:
+        raise IngestError(str(exc)) from None
+    if page.kind == "html" or re.match(r"\s*(<!doctype html|<html)", page.text[:2000], re.IGNORECASE):
+        return from_html(page.text, url, url=page.url)
+    return Draft(text=page.text, url=page.url, origin=url)
 
 
-def read_source(source: str) -> Draft | Article:
-    """A path or URL, read and checked for being readable text."""
-    if re.match(r"^https?://", source, re.IGNORECASE):
-        return from_url(source)
-    if re.match(r"^[a-z]+://", source, re.IGNORECASE):
-        raise IngestError(f"{source}: only http(s) URLs and local files are supported")
+def is_url(source: str) -> bool:
+    """Whether `source` names a URL of any scheme (`file://`, `ftp://`...) rather than a file path."""
+    return bool(re.match(r"^[a-z][a-z0-9+.-]*://", source, re.IGNORECASE))
+
+
+def check_source(source: str, files: bool = True) -> None:
+    """Refuse, without reading anything, a source that is neither an http(s) URL nor (when `files`) a path."""
+    if is_url(source):
+        if not re.match(r"^https?://", source, re.IGNORECASE):
+            raise IngestError(f"{source}: only http(s) URLs and local files are supported" if files else
+                              f"{source}: only http(s) URLs can be added from Slack")
+        return
+    if not files:
+        raise IngestError(f"{source}: file paths can be added from the command line only (`stackpick index add "
+                          "PATH`); from Slack, give an http(s) URL")
+
+
+def read_source(source: str, fetcher: Fetcher | None = None, files: bool = True) -> Draft | Article:
+    """A path (when `files`) or an http(s) URL, read and checked for being readable text."""
+    check_source(source, files)
+    if is_url(source):
+        return from_url(source, fetcher)
     return from_file(Path(source).expanduser())
 
 

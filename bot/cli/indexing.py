@@ -181,14 +181,12 @@ def index_rollback(
 
     Example: stackpick index rollback
     """
-    from index.store import IndexStore, IndexUnavailable
+    from bot.services.library import Librarian
+    from index.store import IndexUnavailable
 
-    store = IndexStore(settings().index_dir)
     try:
-        version = store.rollback(to)
+        # The librarian tells running bots through Redis too, so they switch now rather than at their next poll.
+        version = Librarian(settings()).rollback(to).version
     except IndexUnavailable as exc:
         raise fail(str(exc)) from exc
-    from bot.services.notices import publish_index_version
-
-    publish_index_version(settings(), version)  # running bots switch now, not at their next poll
     out.print(f"Now serving index version {version}.", highlight=False)

@@ -35,14 +35,19 @@ def _fail(lines: list[str], code: int = EXIT_CREDENTIALS) -> None:
 def serve(
     http: bool = typer.Option(False, "--http", help="Serve HTTP (POST /slack/events) even if SLACK_APP_TOKEN is set."),
     port: int = typer.Option(3000, "--port", help="Port for HTTP mode."),
+    health_port: int | None = typer.Option(
+        None, "--health-port", help="Socket Mode: answer GET /healthz on this port (200 while connected to Slack, "
+        "503 while starting or disconnected); 0 picks a free port, logged at start."),
+    health_host: str = typer.Option("0.0.0.0", "--health-host", help="Socket Mode: the address of the health port."),
 ) -> None:
     """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP mode.
 
-    HTTP mode serves POST /slack/events and GET /healthz (200 once the index is loaded).
+    HTTP mode serves POST /slack/events and GET /healthz (200 once the index is loaded). In Socket Mode,
+    --health-port serves GET /healthz too: 200 while the connection to Slack is up, 503 otherwise.
 
     Examples:
 
-        SLACK_BOT_TOKEN=xoxb-… SLACK_APP_TOKEN=xapp-… stackpick serve
+        SLACK_BOT_TOKEN=xoxb-… SLACK_APP_TOKEN=xapp-… stackpick serve --health-port 8081
 
         SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… stackpick serve --http --port 8080
 
@@ -63,9 +68,12 @@ def serve(
         _fail([f"Cannot start the Slack bot ({mode} mode):", *(f"  • {p}" for p in problems), CONSOLE_HINT])
     try:
         if mode == "http":
+            if health_port is not None:
+                logging.getLogger("stackpick.serve").warning(
+                    "--health-port is for Socket Mode; HTTP mode answers GET /healthz on --port %d", port)
             run_http(settings, port)
         else:
-            run_socket_mode(settings)
+            run_socket_mode(settings, health_port, health_host)
     except CredentialsError as error:
         _fail(["Cannot start the Slack bot:", *(f"  • {p}" for p in error.problems)])
     except KeyboardInterrupt:

@@ -11,11 +11,11 @@ from index.build import ProgressHook, build_index, current_articles
 from index.cache import EmbeddingCache
 from index.claim_models import claim_model_for, claim_model_path
 from index.embedding import Embedder, build_embedder, token_counter_for
-from index.store import IndexStore
+from index.store import IndexStore, IndexUnavailable
 from index.version_files import VersionFiles
 from knowledge.claim_model import ClaimModel
-from knowledge.corpus import Article, article_path, write_article
-from knowledge.ingest import Draft, IngestError, check_duplicates, read_source, to_article
+from knowledge.corpus import ID_PATTERN, Article, article_path, write_article
+from knowledge.ingest import Draft, IngestError, check_duplicates, check_source, read_source, to_article
 from knowledge.rules import Rules, load_rules
 
 from ..answer import AddReport
@@ -103,11 +103,20 @@ class Librarian:
             ids.add(article.id)
         return accepted, warnings
 
-    def add(self, sources: list[str], force: bool = False) -> AddReport:
-        """Read, check and add every source, then rebuild; any bad source means nothing is added."""
+    def add(self, sources: list[str], force: bool = False, *, files: bool = True) -> AddReport:
+        """Read, check and add every source, then rebuild; any bad source means nothing is added.
+
+        `files=False` (Slack) accepts http(s) URLs only: a path or `file://` is refused without being read. URLs
+        are fetched under the settings' policy: public addresses only unless STACKPICK_FETCH_ALLOW opens more.
+        """
         if not sources:
             raise IngestError("nothing to add: give at least one file path or http(s) URL")
-        return self._add([read_source(s) for s in sources], force)
+        for source in sources:  # every source is checked before any is read or fetched
+            check_source(source, files)
+        from knowledge.fetch import Fetcher  # deferred: httpx is only needed once something is fetched
+
+        fetcher = Fetcher(self.settings.fetch_policy())
+        return self._add([read_source(s, fetcher, files) for s in sources], force)
 
     def add_text(
         self, title: str | None, url: str | None, date: str | None, text: str, force: bool = False
@@ -141,9 +150,13 @@ class Librarian:
         return report
 
     def remove(self, article_id: str) -> AddReport:
+        """Delete one article from the library folder and rebuild; a failed rebuild puts it back."""
+        if not ID_PATTERN.match(article_id):
+            # Also keeps a name like `../x` from pointing outside the library folder.
+            raise IngestError(f"{article_id!r} is not an article id (see `stackpick index list`)")
         path = article_path(self.settings.library_dir, article_id)
         if not path.is_file():
-            raise IngestError(f"no article with id {article_id!r} in {self.settings.library_dir}")
+            raise IngestError(f"no article with id {article_id!r} in the library (see `stackpick index list`)")
         backup = path.read_bytes()
         path.unlink()
         try:
@@ -151,3 +164,15 @@ class Librarian:
         except BaseException:
             path.write_bytes(backup)
             raise
+
+    def rollback(self, to: str | None = None) -> AddReport:
+        """Serve the version before the current one (or `to`) again; every replica is told at once."""
+        started = time.perf_counter()
+        store = self._store()
+        with _BUILD_LOCK:
+            if to is not None and to not in store.versions():
+                # Only a version in the folder: a name like `../x` must not become the served pointer.
+                raise IndexUnavailable(f"no index version {to!r}; the kept ones are {', '.join(store.versions())}")
+            version = store.rollback(to)
+        publish_index_version(self.settings, version)
+        return AddReport([], 0, version, time.perf_counter() - started)

@@ -20,7 +20,8 @@ from bot.render.slack.ids import encode_value
 from bot.render.slack.primitives import APOLOGY
 from bot.slack.context import AppContext, responder
 from bot.slack.replies import apologize, post, react, respond
-from knowledge.ingest import IngestError
+from index.store import IndexUnavailable
+from knowledge.ingest import IngestError, check_source
 
 if TYPE_CHECKING:
     from bot.answer import AddReport
@@ -220,7 +221,9 @@ def _recompute(ctx: AppContext, value: dict[str, Any]) -> Assessment:
 # Curation
 
 
-SOURCE = re.compile(r"^(?:https?://\S+|/\S+|~/\S+|\./\S+|\.\./\S+|<https?://[^>]+>)$")
+# A file path, or a URL of any scheme: each is a source to add (and refused from Slack unless it is http(s)), so
+# `/stackpick add file:///etc/passwd` is refused as curation rather than assessed as a project description.
+SOURCE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://\S+|<[a-z][a-z0-9+.-]*://[^>]+>|/\S+|~/\S+|\.\.?/\S+)$", re.IGNORECASE)
 
 
 def parse_add(text: str) -> tuple[list[str], bool] | None:
@@ -235,11 +238,32 @@ def parse_add(text: str) -> tuple[list[str], bool] | None:
     return [s.strip("<>").split("|", 1)[0] for s in sources], force
 
 
-def run_curation(*, ctx: AppContext, client: WebClient, user: str, what: str, action: Callable[[], AddReport]) -> None:
-    """Add or rebuild in the background, switch the running advisor to the new index, and DM the admin a summary."""
+def slack_source_refusal(sources: list[str]) -> str | None:
+    """Why these sources cannot be added from Slack (a path, `file://` or another scheme), before anything is read;
+    None when all are http(s) URLs (whose addresses are checked when they are fetched)."""
+    for source in sources:
+        try:
+            check_source(source, files=False)
+        except IngestError as error:
+            return str(error)
+    return None
+
+
+def run_curation(
+    *,
+    ctx: AppContext,
+    client: WebClient,
+    user: str,
+    what: str,
+    action: Callable[[], AddReport],
+    kind: str = "add",
+    subject: str = "",
+) -> None:
+    """Add, remove, rebuild or roll back in the background, switch the running advisor to the new index, and DM the
+    admin a summary (`kind` says which, `subject` names what was removed)."""
     try:
         report = action()
-    except IngestError as error:
+    except (IngestError, IndexUnavailable) as error:
         post(client, user, f"❌ Couldn't {what}: {escape_clip(str(error), 1000)}")
         return
     except Exception:
@@ -250,7 +274,7 @@ def run_curation(*, ctx: AppContext, client: WebClient, user: str, what: str, ac
             text=f"❌ Something went wrong during the {what}; the current index is still live. It has been logged.",
         )
         return
-    text = curation_report_text(report, "rebuild" if what == "rebuild" else "add")
+    text = curation_report_text(report, kind, subject)
     try:
         ctx.advisor.reload_if_changed()
     except Exception:

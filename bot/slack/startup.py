@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from bot.settings import Settings
 from bot.slack.context import make_web_client, retry_handlers
 from bot.slack.credentials import CredentialsError, check_credentials, verify_bot_token
+from bot.slack.health import SocketHealth, serve_health
 from bot.slack.server import Runtime, create_http_app
 
 if TYPE_CHECKING:
@@ -72,6 +73,13 @@ def warm_up(advisor: Advisor) -> None:
 # Starting
 
 
+def log_fetch_policy(settings: Settings) -> None:
+    """Say at start what `/stackpick add` may fetch; a warning when STACKPICK_FETCH_ALLOW opens more than the public
+    internet, so whoever reads the log sees that intranet addresses are reachable."""
+    policy = settings.fetch_policy()
+    (log.warning if policy.opens_anything else log.info)("%s", policy.describe())
+
+
 def start_app(settings: Settings, client: WebClient) -> tuple[App, Advisor]:
     """Check the bot token, load the advisor (an unusable newest version: serve the one before) and warm it up,
     then build the app; both modes start through here."""
@@ -128,6 +136,7 @@ def run_http(settings: Settings, port: int = 3000, host: str = "0.0.0.0") -> Non
     problems = check_credentials(settings, "http")
     if problems:
         raise CredentialsError(problems)
+    log_fetch_policy(settings)
     runtime = Runtime()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -155,17 +164,27 @@ def run_http(settings: Settings, port: int = 3000, host: str = "0.0.0.0") -> Non
 # Socket Mode
 
 
-def run_socket_mode(settings: Settings) -> None:
-    """Connect to Slack over a WebSocket (no public URL needed) until interrupted."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+def run_socket_mode(settings: Settings, health_port: int | None = None, health_host: str = "0.0.0.0") -> None:
+    """Connect to Slack over a WebSocket (no public URL needed) until interrupted; with `health_port`, answer
+    `GET /healthz` there: 200 while connected, 503 while starting or disconnected."""
+    # websocket-client's handler rather than slack_sdk's built-in one: after a dropped connection (no close frame)
+    # the built-in client spins on a socket at end of file for 30-60 s, still reporting itself connected, before
+    # it reconnects; websocket-client sees the end at once, and Bolt reconnects within a second.
+    from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 
     problems = check_credentials(settings, "socket")
     if problems:
         raise CredentialsError(problems)
+    log_fetch_policy(settings)
+    health = SocketHealth()
+    if health_port is not None:
+        serve_health(health, health_host, health_port)
     client = make_web_client(settings)
     app, advisor = start_app(settings, client)
     keep_current(settings, advisor)
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
     connector = WebClient(base_url=client.base_url, retry_handlers=retry_handlers())
+    handler = SocketModeHandler(app, app_token, web_client=connector)
+    health.attach(handler.client, lambda: advisor.library_summary().version)
     log.info("connecting to Slack in Socket Mode; serving index version %s", advisor.library_summary().version)
-    SocketModeHandler(app, app_token, web_client=connector).start()
+    handler.start()

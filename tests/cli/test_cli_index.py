@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import typer
 from typer.testing import CliRunner, Result
+from web_pages import Page, PageServer, html_page
 
 from bot.cli import app
 from bot.services.library import Librarian
@@ -135,6 +136,24 @@ def test_index_add_then_search_and_remove(cli, built_index, tmp_path: Path) -> N
     assert_clean_error(cli("index", "remove", article_id), "no article with id")
 
 
+def test_index_add_of_a_url_keeps_to_public_addresses_unless_the_setting_allows_more(
+    cli, built_index, library_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = ("The lighthouse keepers moved their harbour dashboard to Node.js for its websocket fan-out, and kept the "
+            "tide models in Python, where the oceanographers' NumPy code already lived. ") * 5
+    with PageServer("127.0.0.1") as pages:
+        pages.pages["/keepers"] = Page(html_page("Lighthouse keepers", text))
+        before = sorted(p.name for p in library_dir.iterdir())
+        assert_clean_error(cli("index", "add", f"{pages.url}/keepers"), "127.0.0.1 is a loopback address")
+        assert pages.seen == [] and sorted(p.name for p in library_dir.iterdir()) == before
+
+        monkeypatch.setenv("STACKPICK_FETCH_ALLOW", "127.0.0.1")  # as a team allows its intranet wiki
+        added = cli("index", "add", f"{pages.url}/keepers")
+        assert added.exit_code == 0, added.output
+        assert "Added 1 article(s): lighthouse-keepers-" in added.stdout
+        assert pages.paths_seen() == ["/keepers"]
+
+
 def test_index_add_near_duplicate_needs_force(cli, built_index, tmp_path: Path, library_dir: Path) -> None:
     near = tmp_path / "near.txt"
     near.write_text(load_library(library_dir)[4].text + "\n\nWe also keep a small Rust service for billing.")
@@ -153,6 +172,7 @@ def test_index_rollback(cli, built_index) -> None:
     assert f"Now serving index version {built_index.version}" in result.stdout
     assert json.loads(cli("index", "stats", "--json").stdout)["version"] == built_index.version
     assert_clean_error(cli("index", "rollback"), "no earlier index version")
+    assert_clean_error(cli("index", "rollback", "--to", "../../elsewhere"), "no index version '../../elsewhere'")
 
 
 def assert_no_traceback(result: Result) -> None:

@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 
 from bot.services.library import Librarian
+from bot.settings import Settings
 from index.embedding import HashingEmbedder
 from index.loaded import load_index
 from index.search import HybridSearcher
 from index.store import IndexStore
 from knowledge.corpus import load_library, parse_article_file
+from knowledge.fetch import Fetcher
 from knowledge.ingest import MIN_WORDS, IngestError, read_source
 
 NEW_TEXT = "\n\n".join(
@@ -44,6 +46,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def allow_local_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests fetch from a server on this machine: allowed by the setting intranet teams use (loopback is
+    refused by default; tests/knowledge/test_knowledge_fetch.py checks that)."""
+    monkeypatch.setenv("STACKPICK_FETCH_ALLOW", "127.0.0.1")
+
+
+def local_fetcher() -> Fetcher:
+    return Fetcher(Settings(_env_file=None).fetch_policy())  # type: ignore[call-arg]
 
 
 @pytest.fixture
@@ -334,17 +347,17 @@ def test_a_url_is_fetched_extracted_and_searchable(settings, built_index, web_se
 def test_a_plain_text_url_is_read_as_text(web_server) -> None:
     base, pages = web_server
     pages["/notes.txt"] = ("text/plain; charset=utf-8", NEW_TEXT.encode())
-    draft = read_source(f"{base}/notes.txt")
+    draft = read_source(f"{base}/notes.txt", local_fetcher())
     assert draft.text == NEW_TEXT and draft.url == f"{base}/notes.txt"
 
 
 @pytest.mark.parametrize(
     ("path", "kind", "fragment"),
-    [("/missing", "text/html", "HTTP 404"), ("/logo.png", "image/png", "not a web page")],
+    [("/missing", "text/html", "HTTP 404"), ("/logo.png", "image/png", "not HTML, plain text or Markdown")],
 )
 def test_bad_urls_are_refused(web_server, path: str, kind: str, fragment: str) -> None:
     base, pages = web_server
     if path != "/missing":
         pages[path] = (kind, b"\x89PNG\r\n")
     with pytest.raises(IngestError, match=fragment):
-        read_source(base + path)
+        read_source(base + path, local_fetcher())

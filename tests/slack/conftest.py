@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from slack_fakes import ADMIN, SIGNING_SECRET, FakeSlack, Running, build_index, serve
+from slack_fakes import ADMIN, FETCH_MAX_BYTES, PAGES_HOST, SIGNING_SECRET, FakeSlack, Running, build_index, serve
+from web_pages import PageServer
 
 from bot.engine import Advisor
 from bot.services.library import Librarian
@@ -79,5 +80,27 @@ def curation_bot(
     """An app with its own library and index, for tests that add articles or rebuild."""
     build_index(tmp_path / "own", monkeypatch)
     settings = Settings()
+    with serve(settings, Advisor.from_settings(settings), fake_slack, Librarian(settings)) as running:
+        yield running
+
+
+
+@pytest.fixture
+def pages(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[PageServer]:
+    """A local web server whose address the fetch setting allows (and a smaller size cap, so it is quick to hit)."""
+    with PageServer(PAGES_HOST) as server:
+        monkeypatch.setenv("STACKPICK_FETCH_ALLOW", f"{PAGES_HOST}/32")
+        monkeypatch.setenv("STACKPICK_FETCH_MAX_BYTES", str(FETCH_MAX_BYTES))
+        yield server
+
+
+@pytest.fixture
+def fetching_bot(
+    pages: PageServer, fake_slack: FakeSlack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Running]:
+    """`curation_bot` whose settings allow `pages`: admins can add the articles it serves."""
+    build_index(tmp_path / "own", monkeypatch)
+    settings = Settings()
+    assert settings.fetch_allow == [f"{PAGES_HOST}/32"]
     with serve(settings, Advisor.from_settings(settings), fake_slack, Librarian(settings)) as running:
         yield running

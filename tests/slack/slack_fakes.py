@@ -35,6 +35,10 @@ USER = "U1"
 # thing happens, so a slow machine makes a test slower, never red.
 DEADLINE = 60.0
 CLIENT_TIMEOUT = 60.0  # the signing sender's HTTP timeout: an ack that is merely slow must not fail a request
+# Articles "on the intranet": a web server on 127.0.0.2, which STACKPICK_FETCH_ALLOW opens the way a team opens its
+# wiki; 127.0.0.1 stays refused as loopback, so a redirect or DNS answer pointing there is a refusal to test.
+PAGES_HOST = "127.0.0.2"
+FETCH_MAX_BYTES = 1_000_000
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -70,6 +74,8 @@ class FakeSlack:
         self.lock = threading.Lock()
         self.scripts: dict[str, list[Reply]] = defaultdict(list)
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.held: dict[str, threading.Event] = {}
+        self.socket_url: str | None = None  # what apps.connections.open hands out (a local websocket server)
         self.last_call_at = time.monotonic()
         self._ts = itertools.count(1)
         fake = self
@@ -123,7 +129,16 @@ class FakeSlack:
         with self.lock:
             self.scripts[method].extend(replies)
 
+    def hold(self, method: str) -> threading.Event:
+        """Calls to `method` wait (unanswered) until the returned event is set."""
+        with self.lock:
+            return self.held.setdefault(method, threading.Event())
+
     def reply(self, method: str, args: dict[str, Any]) -> Reply:
+        with self.lock:
+            gate = self.held.get(method)
+        if gate is not None:
+            gate.wait(DEADLINE)
         with self.lock:
             if self.scripts.get(method):
                 return self.scripts[method].pop(0)
@@ -131,6 +146,8 @@ class FakeSlack:
             body: dict[str, Any] = {"user_id": BOT_USER, "bot_id": BOT_ID, "team_id": "T1", "user": "stackpick"}
         elif method == "chat.postMessage":
             body = {"channel": args.get("channel"), "ts": f"9{next(self._ts):05d}.000100", "message": {}}
+        elif method == "apps.connections.open":
+            body = {"url": self.socket_url} if self.socket_url else {}
         elif method == "conversations.replies":
             body = {"messages": self.threads.get((args.get("channel", ""), args.get("ts", "")), [])}
         else:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 from block_limits import limit_problems
 from slack_fakes import ADMIN, DEADLINE, USER, Running, block_text, blocks_of, hold
+from web_pages import Page, PageServer, html_page
 
 from bot.render.slack.ids import (
     ACTION_FEEDBACK_DOWN,
@@ -181,25 +181,29 @@ number of connected clients tripled, and memory per connection stayed small enou
 """
 
 
-def test_admin_adds_a_file_and_the_running_app_switches_index(curation_bot: Running, tmp_path: Path) -> None:
-    bot = curation_bot
+def test_admin_adds_a_url_and_the_running_app_switches_index(fetching_bot: Running, pages: PageServer) -> None:
+    bot = fetching_bot
     before = bot.advisor.library_summary()
-    path = tmp_path / "article.md"
-    path.write_text(ARTICLE, encoding="utf-8")
+    pages.pages["/chat-node"] = Page(html_page("Why we moved our chat backend to Node.js", ARTICLE.split("---", 2)[2]))
 
-    body = bot.slack.command(f"add {path}", user=ADMIN).json()
+    # Slack sends a typed link as <url>; the bot fetches the URL inside.
+    body = bot.slack.command(f"add <{pages.url}/chat-node>", user=ADMIN).json()
     assert "Adding" in body["text"]
     [dm] = bot.fake.wait_for("chat.postMessage", timeout=60)
     assert dm.args["channel"] == ADMIN
     after = bot.advisor.library_summary()
-    assert dm.args["text"].startswith("✅ Added 1 article (`test-realtime-article`)")
+    assert dm.args["text"].startswith("✅ Added 1 article (`why-we-moved-our-chat-backend-to-node-js-")
     assert f"Index version `{after.version}` is live" in dm.args["text"]
     assert after.version != before.version and len(after.articles) == len(before.articles) + 1
+    [added] = [a for a in after.articles if a.title == "Why we moved our chat backend to Node.js"]
+    assert added.url == f"{pages.url}/chat-node"
+    assert pages.paths_seen() == ["/chat-node"]
 
     # A bad source is reported in one line, and nothing changes.
-    bot.slack.command(f"add {tmp_path / 'missing.md'}", user=ADMIN)
+    bot.slack.command(f"add {pages.url}/missing", user=ADMIN)
     [_, failed] = bot.fake.wait_for("chat.postMessage", count=2, timeout=60)
-    assert failed.args["text"].startswith("❌ Couldn't add") and "no such file" in failed.args["text"]
+    assert failed.args["text"].startswith("❌ Couldn't add") and "HTTP 404" in failed.args["text"]
+    assert "\n" not in failed.args["text"]
     assert bot.advisor.library_summary().version == after.version
 
 

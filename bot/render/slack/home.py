@@ -32,8 +32,11 @@ def help_blocks() -> list[Block]:
             "`/stackpick` alone opens a form that asks for your project's traits."
         ),
         section(
-            "*Curate* (admins): `/stackpick add <url>` adds an article, `/stackpick add` opens a form to paste "
-            "one, `/stackpick reindex` rebuilds the index. I message you a summary when it is live."
+            "*Curate* (admins): `/stackpick add <url>` adds an article from a web page (http or https, public "
+            "addresses only), `/stackpick add` opens a form to paste one, `/stackpick list` shows the library, "
+            "`/stackpick remove <id>` removes an article, `/stackpick reindex` rebuilds the index and "
+            "`/stackpick rollback` serves the previous version again. I message you a summary when it is live. "
+            "Files on the server are added from its command line: `stackpick index add PATH`."
         ),
         context(["👍 / 👎 under an answer tells the maintainers what to improve. `/stackpick help` shows this."]),
     ]
