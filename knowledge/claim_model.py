@@ -213,7 +213,7 @@ class ClaimModel:
                           ("stance_coef", "stance_intercept", "criteria_coef", "criteria_intercept")}
         except (OSError, KeyError, ValueError) as exc:
             raise ModelError(f"{path}: not a usable claim model ({exc}); retrain it with `stackpick train`") from exc
-        if meta.get("format") != FORMAT:
-            raise ModelError(f"{path}: claim model format {meta.get('format')} is not {FORMAT}; retrain it")
+        if meta.pop("format", None) != FORMAT:
+            raise ModelError(f"{path}: a claim model of another format; retrain it with `stackpick train`")
         ids = list(meta.pop("criterion_ids"))
         return cls(criterion_ids=ids, meta=meta, **arrays)

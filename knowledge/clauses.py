@@ -82,7 +82,9 @@ class _Context:
         self.heading_side_level = 99
         self.heading_text = ""
         self.heading_polarity = 0
+        self.lead_in: bool = False  # the bullets below a lead-in line ("The downsides of Node.js:")
         self.lead_in_side: SideId | None = None
+        self.lead_in_polarity = 0
         self.title_side: SideId | None = None
         self.previous_side: SideId | None = None
         self.previous_line = -1
@@ -96,13 +98,17 @@ class _Context:
         elif level <= self.heading_side_level or named:
             self.heading_side, self.heading_side_level = None, 99
         self.heading_text = sentence.text
-        self.heading_polarity = (
-            -1 if pats.heading_neg and pats.heading_neg.search(sentence.text)
-            else 1 if pats.heading_pos and pats.heading_pos.search(sentence.text) else 0
-        )
-        self.lead_in_side = None
+        self.heading_polarity = heading_polarity(sentence.text, pats)
+        self.lead_in, self.lead_in_side, self.lead_in_polarity = False, None, 0
         self.previous_side = None
         self.line_subjects = set()
+
+
+def heading_polarity(text: str, pats: Patterns) -> int:
+    """-1 for a "Cons"/"Weaknesses" heading or lead-in, +1 for "Pros"/"Strengths", 0 otherwise."""
+    if pats.heading_neg and pats.heading_neg.search(text):
+        return -1
+    return 1 if pats.heading_pos and pats.heading_pos.search(text) else 0
 
 
 def _heading_level(article: Article, sentence: Sentence) -> int:
@@ -140,7 +146,7 @@ def _resolve(
         column = _single_side(names, sentence.column)
         if column:
             return column, "column", 0
-    if ctx.lead_in_side is not None:
+    if ctx.lead_in and ctx.lead_in_side is not None:
         return ctx.lead_in_side, "lead_in", 0
     if pats.pronoun.match(body):
         side = ctx.previous_side or ctx.heading_side
@@ -173,15 +179,18 @@ def candidates(article: Article, rules: Rules) -> list[Candidate]:
             ctx.previous_side = next(iter(ctx.line_subjects)) if len(ctx.line_subjects) == 1 else None
             ctx.line_subjects = set()
             if sentence.kind != "bullet":
-                ctx.lead_in_side = None  # a lead-in names what the bullets right below it are about, no more
+                ctx.lead_in = False  # a lead-in speaks for the bullets right below it, no further
         ctx.previous_line = sentence.line
         sides_named = names.sides(sentence.text)
         words = len(sentence.text.split())
         if sentence.kind == "heading":
             ctx.enter_heading(sentence, _heading_level(article, sentence), names, pats)
-        elif sentence.text.endswith(":") and words <= LEAD_IN_MAX_WORDS and len(sides_named) == 1:
-            # "Team B, on Node.js:" names what the bullets below it are about; "It allows:" keeps the context.
-            ctx.lead_in_side = next(iter(sides_named))
+        elif sentence.text.endswith(":") and words <= LEAD_IN_MAX_WORDS:
+            # "Team B, on Node.js:" names what the bullets below it are about, "The downsides of Node.js:" how
+            # they argue; "It allows:" keeps the context it is in.
+            ctx.lead_in = True
+            ctx.lead_in_side = next(iter(sides_named)) if len(sides_named) == 1 else None
+            ctx.lead_in_polarity = heading_polarity(sentence.text, pats)
         context_text = sentence.row if sentence.kind == "cell" and sentence.row != sentence.text else ctx.heading_text
         inherited: SideId | None = None
         sentence_subject: SideId | None = None
@@ -226,7 +235,8 @@ def candidates(article: Article, rules: Rules) -> list[Candidate]:
                     context=mask(names, context_text, subject),
                     rule_polarity=direction or cue_polarity(clause, pats),
                     rule_direction=direction,
-                    context_polarity=ctx.heading_polarity,
+                    context_polarity=(ctx.lead_in_polarity if ctx.lead_in and ctx.lead_in_polarity
+                                      else ctx.heading_polarity) if sentence.kind != "heading" else 0,
                     rule_criteria=criteria,
                     hedged=bool(pats.hedge and pats.hedge.search(clause)),
                     single_clause=single,

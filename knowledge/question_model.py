@@ -118,10 +118,9 @@ class QuestionModel:
         except (OSError, KeyError, ValueError) as exc:
             raise QuestionModelError(f"{path}: not a usable question model ({exc}); retrain with `stackpick train`"
                                      ) from exc
-        if meta.get("format") != FORMAT or meta.get("kinds") != list(KINDS):
+        if meta.pop("format", None) != FORMAT or meta.pop("kinds", None) != list(KINDS):
             raise QuestionModelError(f"{path}: question model of another format; retrain with `stackpick train`")
         ids = list(meta.pop("criterion_ids"))
-        meta.pop("kinds", None)
         return cls(criterion_ids=ids, meta=meta, **arrays)
 
 

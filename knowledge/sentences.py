@@ -50,8 +50,9 @@ class Sentence:
 
 def _is_heading(text: str) -> bool:
     # A short line with no sentence punctuation at its end reads as a heading ("Cons of Node.js").
+    # A line ending in ':' introduces what follows ("Team B, on Node.js:"): a lead-in, not a heading.
     words = text.split()
-    return 0 < len(words) <= _HEADING_MAX_WORDS and not re.search(r"[.!?,;]$", text) and text[:1].isupper()
+    return 0 < len(words) <= _HEADING_MAX_WORDS and not re.search(r"[.!?,;:]$", text) and text[:1].isupper()
 
 
 def _glued_heading_cuts(line: str, lowercase_words: frozenset[str]) -> list[int]:

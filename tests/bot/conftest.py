@@ -11,6 +11,8 @@ from index.build import build_index
 from index.cache import EmbeddingCache
 from index.embedding import Embedder, HashingEmbedder, build_embedder, query_embedder, token_counter_for
 from index.store import IndexStore
+from index.claim_models import claim_model_for, claim_model_path
+from knowledge.question_model import load_question_model
 from knowledge.rules import load_rules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,11 +21,16 @@ RULES = ROOT / "knowledge" / "rules.yaml"
 
 
 def _advisor(folder: Path, embedder: Embedder, asker: Embedder | None = None) -> Advisor:
+    """Built and asked as the product does: with the shipped claim model and question reader where they fit the
+    embedder (the real model), the rules alone where they don't (the hashing fake)."""
     store = IndexStore(folder / "index")
     rules = load_rules(RULES)
     cache = EmbeddingCache(folder / "cache.sqlite3")
-    build_index(ARTICLES, store, embedder, token_counter_for(embedder, "bundled"), rules, cache)
-    return Advisor(store, asker or embedder, rules, cache)
+    no_team_models = folder / "no-team-models"
+    claim_model = claim_model_for(embedder, rules, claim_model_path(None, no_team_models))
+    build_index(ARTICLES, store, embedder, token_counter_for(embedder, "bundled"), rules, cache,
+                claim_model=claim_model)
+    return Advisor(store, asker or embedder, rules, cache, question_model=load_question_model(None, no_team_models))
 
 
 @pytest.fixture(scope="session")

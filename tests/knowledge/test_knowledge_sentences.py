@@ -90,3 +90,51 @@ def test_a_closing_quote_or_bracket_stays_with_its_sentence(text: str, first: st
 def test_empty_and_blank_text_has_no_sentences() -> None:
     assert split_sentences("") == []
     assert split_sentences(" \n\t\n  ") == []
+
+
+def test_markdown_headings_are_one_unit_without_their_marks() -> None:
+    text = "# Node.js vs Python\n\n## 3. **It's fast. Like, genuinely fast.**\n\nBody text here."
+    sentences = split_sentences(text)
+    assert [(s.kind, s.text) for s in sentences] == [
+        ("heading", "Node.js vs Python"),
+        ("heading", "3. **It's fast. Like, genuinely fast.**"),
+        ("sentence", "Body text here."),
+    ]
+    for s in sentences:
+        assert text[s.start : s.end] == s.text
+
+
+def test_a_bold_line_is_a_heading_and_bullets_are_marked() -> None:
+    text = "**Heavy computation?**\nPython's home turf.\n- Huge package registry\n- Fast startup"
+    kinds = [(s.kind, s.text) for s in split_sentences(text)]
+    assert kinds == [("heading", "Heavy computation?"), ("sentence", "Python's home turf."),
+                     ("bullet", "Huge package registry"), ("bullet", "Fast startup")]
+
+
+def test_table_cells_know_their_column_and_row() -> None:
+    text = "| Metric | Node.js | Python |\n|---|---|---|\n| Cold start | ~150 ms | ~250 ms |\n\nAfter the table."
+    sentences = split_sentences(text)
+    header = [s.text for s in sentences if s.kind == "header"]
+    cells = [(s.text, s.column, s.row) for s in sentences if s.kind == "cell"]
+    assert header == ["Metric", "Node.js", "Python"]
+    assert cells == [("Cold start", "Metric", "Cold start"), ("~150 ms", "Node.js", "Cold start"),
+                     ("~250 ms", "Python", "Cold start")]
+    assert sentences[-1].text == "After the table."
+    for s in sentences:
+        assert text[s.start : s.end] == s.text
+
+
+def test_a_heading_glued_into_running_text_starts_a_new_sentence() -> None:
+    # Text pulled from a web page without its line breaks: "Learning curve" is a heading, and the article writes
+    # "learning" in lowercase elsewhere, so it is no name.
+    text = ("The learning never stops with these tools. Pick Python for data work that needs stability and "
+            "consistency Learning curve Node.js is not a challenge to those who know JavaScript.")
+    found = texts(text)
+    assert "Pick Python for data work that needs stability and consistency" in found
+    assert "Learning curve Node.js is not a challenge to those who know JavaScript." in found
+
+
+def test_a_capitalised_name_mid_sentence_is_not_a_glued_heading() -> None:
+    text = "Python runs on the Google Chrome engine? No: Node runs on Google V8 and Django Channels adds sockets."
+    assert texts(text) == ["Python runs on the Google Chrome engine?",
+                           "No: Node runs on Google V8 and Django Channels adds sockets."]
