@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .claims import Claim
 
 FORMAT = 1
-KINDS = ("sentence", "heading", "bullet", "cell")
+KINDS = ("sentence", "heading", "bullet", "cell", "lead_in")
 NONE, FOR_X, FOR_Y = 0, 1, 2
 SHIPPED_MODEL = Path(__file__).resolve().parent / "models" / "claims.npz"
 RULE_STRENGTH = 0.8  # a claim only the rules found weighs a little less than one the model is sure of
@@ -128,7 +128,12 @@ class ClaimModel:
         return digest.hexdigest()
 
     def check(self, rules: Rules) -> None:
-        """Refuse a model trained for other criteria than these rules have."""
+        """Refuse a model trained for other criteria than these rules have, or for other features than these."""
+        dimension = int(self.meta.get("dimension", self.stance_coef.shape[1] - N_CLAUSE_FEATURES))
+        if (self.stance_coef.shape[1] != dimension + N_CLAUSE_FEATURES
+                or self.criteria_coef.shape[1] != 2 * dimension + len(self.criterion_ids)):
+            raise ModelError("the claim model was trained on other features than this version of stackpick reads; "
+                             "retrain it with `stackpick train`")
         ids = {r.id for r in rules.criteria}
         unknown = [c for c in self.criterion_ids if c not in ids] + [c for c in ids if c not in self.criterion_ids]
         if unknown:

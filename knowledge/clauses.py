@@ -185,7 +185,8 @@ def candidates(article: Article, rules: Rules) -> list[Candidate]:
         words = len(sentence.text.split())
         if sentence.kind == "heading":
             ctx.enter_heading(sentence, _heading_level(article, sentence), names, pats)
-        elif sentence.text.endswith(":") and words <= LEAD_IN_MAX_WORDS:
+        lead_in = sentence.kind != "heading" and sentence.text.endswith(":") and words <= LEAD_IN_MAX_WORDS
+        if lead_in:
             # "Team B, on Node.js:" names what the bullets below it are about, "The downsides of Node.js:" how
             # they argue; "It allows:" keeps the context it is in.
             ctx.lead_in = True
@@ -227,7 +228,7 @@ def candidates(article: Article, rules: Rules) -> list[Candidate]:
                     quote_start=quote_start,
                     quote_end=quote_end,
                     text=clause,
-                    kind=sentence.kind,
+                    kind="lead_in" if lead_in else sentence.kind,
                     subject=subject,
                     source=source,
                     other_named=other_named,

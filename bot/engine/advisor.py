@@ -100,9 +100,10 @@ class Advisor:
     def _decide(self, engine: Engine, analysis: Analysis, vector: np.ndarray,
                 overrides: dict[str, float] | None) -> tuple[dict[str, float], Outcome]:
         relevance = {**analysis.relevance, **(overrides or {})}
-        if analysis.topic_vector is not None and not overrides:
+        if analysis.topic_vector is not None and not overrides and not analysis.named:
             # What the library's own claims say about the question's topic tells which criteria it turns on, so
-            # a use case no keyword or example names still finds its evidence.
+            # a use case no keyword names still finds its evidence (a question that names its criteria needs no
+            # guessing, and the nearest claims would only add noise to it).
             for criterion_id, found in retrieved_relevance(engine.scorer, analysis.topic_vector, self.rules).items():
                 relevance[criterion_id] = max(relevance.get(criterion_id, 0.0), found)
         return relevance, decide(self.rules, relevance, engine.claims_by_criterion)

@@ -77,7 +77,8 @@ _CHOICE_WORDS = frozenset([
     "stack", "tech", "language", "languages", "runtime", "runtimes", "framework", "frameworks", "platform", "option",
     "options", "go-to", "app", "apps", "application", "applications", "project", "projects", "service", "services",
     "system", "systems", "software", "code", "tool", "tools", "one", "ones", "thoughts", "opinion", "opinions",
-    "advice", "team",
+    "advice", "team", "honestly", "overall", "generally", "actually", "basically", "seriously", "ultimately",
+    "anyone", "folks", "guys", "question", "quick", "general", "ok", "okay", "hmm", "please",
 ])
 
 

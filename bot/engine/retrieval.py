@@ -12,7 +12,7 @@ from .ranking import ClaimScorer
 # question bank): "web scraper" lands near what the articles say about scripting and libraries.
 RETRIEVAL_FLOOR = 0.5
 RETRIEVAL_FULL = 0.75  # similarity that counts as full relevance
-RETRIEVAL_CEILING = 0.7  # retrieved evidence never counts as much as a criterion the question names
+RETRIEVAL_CEILING = 0.55  # retrieved evidence never counts as much as a criterion the question names
 RETRIEVAL_TOP = 8
 
 
