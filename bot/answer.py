@@ -63,6 +63,10 @@ class Citation(BaseModel):
     date: str | None = None
     url: str | None = None
     quote: str
+    # Who wrote or published the article, where it says so (None otherwise); added after the JSON contract was
+    # set, so older consumers simply see two more optional keys.
+    author: str | None = None
+    publisher: str | None = None
 
 
 class Reason(BaseModel):
