@@ -138,6 +138,19 @@ class LibrarySummary(BaseModel):
     model: str
 
 
+ChannelMode = Literal["thread", "private", "mention_only", "off"]
+CHANNEL_MODES: tuple[ChannelMode, ...] = ("thread", "private", "mention_only", "off")
+
+
+class ChannelSetting(BaseModel):
+    """How stackpick answers in one channel, as an admin set it (App Home or `/stackpick config`)."""
+
+    channel: str
+    mode: ChannelMode = "thread"
+    updated_by: str | None = None
+    updated_at: str | None = None
+
+
 class FormOption(NamedTuple):
     """One answer the /stackpick form offers."""
 

@@ -133,3 +133,32 @@ def start_index_listener(settings: Settings, advisor: Advisor) -> IndexNoticeLis
     listener.start()
     log.info("listening for index notices on Redis at %s", redis_location(listener.url))
     return listener
+
+
+def publish_notice(settings: Settings, channel: str, message: str) -> bool:
+    """Announce `message` on a Redis channel (best effort, like the index notice); False without Redis or when it
+    cannot be reached."""
+    if settings.redis_url is None:
+        return False
+    url = settings.redis_url.get_secret_value()
+    client = connect(url)
+    try:
+        client.publish(channel, message)
+    except RedisError as error:
+        log.warning("could not announce on %s through Redis at %s (%s)", channel, redis_location(url),
+                    type(error).__name__)
+        return False
+    finally:
+        client.close()
+    return True
+
+
+def start_notice_listener(settings: Settings, channel: str, on_notice: Callable[[str | None], object]
+                          ) -> IndexNoticeListener | None:
+    """With REDIS_URL set, call `on_notice` for every message on `channel` (and once after each subscription)."""
+    if settings.redis_url is None:
+        return None
+    listener = IndexNoticeListener(settings.redis_url.get_secret_value(), on_notice, channel=channel)
+    listener.name = f"stackpick-notices-{channel.rsplit(':', 1)[-1]}"
+    listener.start()
+    return listener

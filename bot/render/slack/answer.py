@@ -140,13 +140,14 @@ def answer_actions(answer: Answer, *, assessment: bool = True, share_value: str 
         elements.append(button("Share in channel", ACTION_SHARE_ANSWER, share_value, style="primary"))
     if assessment:
         elements.append(button("Full assessment", ACTION_FULL_ASSESSMENT, encode_value({"q": answer.question})))
-    elements.append(button("👍", ACTION_FEEDBACK_UP, encode_value({"v": answer.verdict, "q": answer.question})))
-    elements.append(button("👎", ACTION_FEEDBACK_DOWN, feedback_down_value(answer)))
+    elements.append(button("👍", ACTION_FEEDBACK_UP, feedback_value(answer)))
+    elements.append(button("👎", ACTION_FEEDBACK_DOWN, feedback_value(answer)))
     return ActionsBlock(elements=elements, block_id=BLOCK_ANSWER_ACTIONS)
 
 
-def feedback_down_value(answer: Answer) -> str:
-    """What a 👎 needs to ask which reason was wrong: the criteria behind the answer's reasons, in order."""
+def feedback_value(answer: Answer) -> str:
+    """What a vote stores: the verdict, the question, and the criteria behind the answer's reasons (in order),
+    which a 👎 also offers as the reasons that may be wrong."""
     criteria = list(dict.fromkeys(r.criterion for r in answer.reasons[:MAX_REASONS]))
     return encode_value({"v": answer.verdict, "c": criteria, "q": answer.question})
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock
 from slack_sdk.models.views import View
 
-from bot.answer import LibrarySummary
+from bot.answer import ChannelSetting, LibrarySummary
 
+from .channels import home_channel_section
 from .escape import clip, escape, escape_clip, link
 from .ids import ACTION_OPEN_ADD_ARTICLE
 from .primitives import EXAMPLE_QUESTIONS, MAX_VIEW_BLOCKS, button, context, fit_lines, header, pack_sections, section
@@ -39,8 +42,11 @@ def help_blocks() -> list[Block]:
     ]
 
 
-def home_view(summary: LibrarySummary, *, is_admin: bool = False) -> View:
-    """The App Home tab: what stackpick does, how to ask, example questions, and the library it answers from."""
+def home_view(
+    summary: LibrarySummary, *, is_admin: bool = False, channel_settings: Sequence[ChannelSetting] | None = None
+) -> View:
+    """The App Home tab: what stackpick does, how to ask, example questions, and the library it answers from;
+    admins also get the channel settings (`channel_settings`) and the "Add article" button."""
     blocks: list[Block] = [
         header("stackpick"),
         section(
@@ -65,6 +71,8 @@ def home_view(summary: LibrarySummary, *, is_admin: bool = False) -> View:
         ),
     ]
     tail: list[Block] = []
+    if is_admin and channel_settings is not None:
+        tail.extend([DividerBlock(), *home_channel_section(channel_settings)])
     if is_admin:
         tail.append(ActionsBlock(elements=[button("Add article", ACTION_OPEN_ADD_ARTICLE, "add")], block_id="admin"))
     lines = []

@@ -1,4 +1,5 @@
-"""`/stackpick`: assess a description, open the traits form, show help, and (admins) add articles or reindex."""
+"""`/stackpick`: assess a description, open the traits form, show help, and (admins) add articles, reindex, or
+set how stackpick answers in the channel (`config`)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.render.slack.channels import MODE_WORDS
 from bot.render.slack.escape import escape_clip
 from bot.render.slack.home import help_blocks
 from bot.render.slack.ids import encode_value
 from bot.render.slack.modals import add_article_modal, traits_modal
 from bot.slack.context import AppContext, responder
 from bot.slack.jobs import assessment_to_response_url, parse_add, run_curation
+from bot.slack.listeners.channel_config import config_command
 
 log = logging.getLogger("stackpick.slack")
 
@@ -32,6 +35,8 @@ def register(app: App, ctx: AppContext) -> None:
             _open(client, command, traits_modal(ctx.advisor.form(), encode_value({"c": channel}, shrink="c")))
         elif verb == "help" and not rest.strip():
             ack(response_type="ephemeral", text="How to use stackpick", blocks=help_blocks())
+        elif verb == "config" and (not rest.strip() or rest.strip().lower() in MODE_WORDS):
+            config_command(ack, ctx, command, rest)
         elif verb == "reindex" and not rest.strip():
             if not _allowed(ack, ctx, user):
                 return

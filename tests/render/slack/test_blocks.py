@@ -61,7 +61,8 @@ def test_answer_has_verdict_reasons_disagreement_sources_and_buttons(answer: Ans
     ]
     actions = buttons(blocks)
     assert decode_value(actions[ACTION_FULL_ASSESSMENT]["value"]) == {"q": answer.question}
-    assert decode_value(actions[ACTION_FEEDBACK_UP]["value"]) == {"v": "node", "q": answer.question}
+    expected = {"v": "node", "c": ["realtime", "team_python"], "q": answer.question}
+    assert decode_value(actions[ACTION_FEEDBACK_UP]["value"]) == expected
     assert decode_value(actions[ACTION_FEEDBACK_DOWN]["value"])["c"] == ["realtime", "team_python"]
     assert limit_problems(blocks) == []
     # The push text names the verdict once (the summary starts with it already).
