@@ -109,7 +109,7 @@ class AppContext:
     # Reading a thread's history (conversations.replies) runs apart: a lookup waiting on a 429 never holds a
     # worker an answer needs (a mention in a thread stackpick does not know yet).
     lookups: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="stackpick-lookup")
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="stackpick-lookup")
     )
     # The hourglass and the assistant pane's status: shown at once, whoever is busy, and never in Bolt's listener
     # pool, whose threads also send the acks.
