@@ -68,6 +68,9 @@ class IndexNoticeListener(threading.Thread):
         self.max_backoff = max_backoff
         self.stopped = threading.Event()
         self.subscribed = threading.Event()  # set while subscribed and caught up: callers can wait for it
+        # What the log calls these notices, and what covers for them during an outage.
+        self.what = "index notices"
+        self.meanwhile = "polling the index folder"
 
     def run(self) -> None:
         backoff = self.min_backoff
@@ -79,7 +82,7 @@ class IndexNoticeListener(threading.Thread):
                 pubsub.subscribe(self.channel)
                 self._confirmed(pubsub)
                 if outage:
-                    log.warning("Redis at %s is back: listening for index notices again", redis_location(self.url))
+                    log.warning("Redis at %s is back: listening for %s again", redis_location(self.url), self.what)
                 outage, backoff = False, self.min_backoff
                 self._deliver(None)  # notices published meanwhile wait in the subscription: none is lost
                 self.subscribed.set()
@@ -91,8 +94,8 @@ class IndexNoticeListener(threading.Thread):
             except (RedisError, OSError) as error:
                 self.subscribed.clear()
                 if not outage:  # once per outage, not once per reconnect attempt
-                    log.warning("index notices from Redis at %s unavailable (%s); retrying with backoff, and "
-                                "polling the index folder meanwhile", redis_location(self.url), type(error).__name__)
+                    log.warning("%s from Redis at %s unavailable (%s); retrying with backoff, and %s meanwhile",
+                                self.what, redis_location(self.url), type(error).__name__, self.meanwhile)
                     outage = True
                 self.stopped.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
@@ -160,5 +163,7 @@ def start_notice_listener(settings: Settings, channel: str, on_notice: Callable[
         return None
     listener = IndexNoticeListener(settings.redis_url.get_secret_value(), on_notice, channel=channel)
     listener.name = f"stackpick-notices-{channel.rsplit(':', 1)[-1]}"
+    listener.what = f"notices on {channel}"
+    listener.meanwhile = "re-reading after the cache's time-out"
     listener.start()
     return listener

@@ -23,6 +23,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.answer import Answer, Assessment
 from bot.services.channels import ChannelSettings
 from bot.services.feedback import FeedbackStore
+from bot.services.notices import IndexNoticeListener
 from bot.settings import Settings
 from bot.slack.dedup import Deduplicator, MemoryDeduplicator
 from bot.slack.threads import MemoryThreads, ThreadMemory
@@ -126,7 +127,7 @@ class AppContext:
     # keyed by channel and message ts, this answers it once.
     questions: Deduplicator = field(default_factory=MemoryDeduplicator)
     recent: RecentResults = field(default_factory=RecentResults)
-    notices: threading.Thread | None = None  # the Redis listener that drops the channel-settings cache
+    notices: IndexNoticeListener | None = None  # the Redis listener that drops the channel-settings cache
 
     def curation_refusal(self, user: str | None) -> str | None:
         """Why `user` may not change the library here (not an admin, or curation is off); None when they may.
@@ -155,3 +156,5 @@ class AppContext:
     def shutdown(self) -> None:
         for pool in (self.jobs, self.lookups, self.signals, self.curation):
             pool.shutdown(wait=False, cancel_futures=True)
+        if self.notices is not None:
+            self.notices.stop()
