@@ -81,13 +81,16 @@ def show_working(ctx: AppContext, client: WebClient, where: Where, done: bool) -
     """The hourglass on the question (or the pane's status), set and cleared on the signal pool."""
     if where.status is not None:
         if not done:
-            count = len(ctx.advisor.engine.index.articles)
-            noun = "article" if count == 1 else "articles"
             ctx.submit(ctx.signals, "setting the assistant status", quietly, call=where.status,
-                       text=f"Weighing {count} {noun}…")
+                       text=status_text(len(ctx.advisor.engine.index.articles)))
         return  # Slack clears the status when the reply is posted
     ctx.submit(ctx.signals, "updating the hourglass", react, client=client, channel=where.channel, ts=where.ts,
                add=not done)
+
+
+def status_text(articles: int) -> str:
+    """The assistant pane's status while an answer is worked out: what stackpick is actually doing."""
+    return f"Weighing {articles} {'article' if articles == 1 else 'articles'}…"
 
 
 def quietly(call: Status, text: str) -> None:

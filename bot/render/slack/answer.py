@@ -79,10 +79,9 @@ def reason_lines(index: int, reason: Reason, sources: SourceRegistry, disagreeme
                  quotes: int = QUOTES_PER_REASON, quote_chars: int = QUOTE_CHARS) -> list[str]:
     """One reason with its quotes, and the sources' disagreement on the same criterion right under it, so a
     criterion is named once in a message."""
-    numbers = reason.citations[:quotes]
     lines = [f"{SIDE_MARKS[reason.favors]} *{index}. {escape_clip(reason.text, REASON_CHARS)}* "
              f"{sources.markers(reason.citations)}".rstrip(),
-             *sources.quote_lines(numbers, quote_chars)]
+             *sources.quote_lines(reason.citations[:max(quotes, 3)], quote_chars, count=quotes)]
     if disagreement is not None:
         lines += disagreement_line(disagreement, sources, under_reason=True)
     return lines

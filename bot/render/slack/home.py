@@ -24,10 +24,13 @@ def help_blocks() -> list[Block]:
             "I answer *Node.js or Python for X?* the way a careful senior engineer would: a verdict, the reasons "
             "that decide it, where sources disagree, and a quote from a named article behind every reason."
         ),
-        section(f"*Ask* by mentioning me in a channel (I reply in the thread) or in a DM:\n{examples}"),
+        section(
+            f"*Ask* by mentioning me in a channel (I reply in the thread), in a DM, or in my assistant pane (my "
+            f"entry in the sidebar):\n{examples}"
+        ),
         section(
             "*Follow up* in the same thread, e.g. _what if our team only knows Python?_ I take the first question "
-            "into account and say what changed."
+            "into account and say what changed. Thanks and chatter in the thread get no reply."
         ),
         section(
             "*Assess a project*: `/stackpick a realtime dashboard with ML-based anomaly detection` gives a "
@@ -38,7 +41,13 @@ def help_blocks() -> list[Block]:
             "*Curate* (admins): `/stackpick add <url>` adds an article, `/stackpick add` opens a form to paste "
             "one, `/stackpick reindex` rebuilds the index. I message you a summary when it is live."
         ),
-        context(["👍 / 👎 under an answer tells the maintainers what to improve. `/stackpick help` shows this."]),
+        section(
+            "*Channels* (admins): `/stackpick config` shows how I answer in a channel; `/stackpick config "
+            "thread|private|mention-only|off` changes it (private: only the asker sees the answer, with a *Share "
+            "in channel* button). App Home lists the channels set up."
+        ),
+        context(["👍 / 👎 under an answer tells the maintainers what to improve (a 👎 asks which reason was wrong). "
+                 "`/stackpick help` shows this."]),
     ]
 
 
@@ -55,7 +64,8 @@ def home_view(
         ),
         section(
             "*How to ask*\n• Mention me in a channel: `@stackpick Node or Python for a chat app?`\n"
-            "• Or write to me here in *Messages*; follow up in the thread.\n"
+            "• Or open me from the sidebar (the assistant pane), or write to me here in *Messages*; follow up in "
+            "the thread.\n"
             "• `/stackpick <project description>` for a full scorecard; `/stackpick` alone opens a form.\n"
             "• `/stackpick help` for everything else."
         ),

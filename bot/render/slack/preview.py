@@ -28,8 +28,11 @@ def _element(element: Mapping[str, Any]) -> str:
     kind = element.get("type")
     if kind == "button":
         return f"[{_text(element.get('text'))}]"
-    if kind in ("checkboxes", "radio_buttons", "static_select"):
-        marks = {"checkboxes": "☐", "radio_buttons": "◯", "static_select": "▾"}
+    if kind == "static_select":
+        shown = element.get("initial_option") or {}
+        return f"[{_text(shown.get('text')) or _text(element.get('placeholder'))} ▾]"
+    if kind in ("checkboxes", "radio_buttons"):
+        marks = {"checkboxes": "☐", "radio_buttons": "◯"}
         return "  ".join(f"{marks[str(kind)]} {_text(o.get('text'))}" for o in element.get("options") or [])
     if kind == "conversations_select":
         return "[# pick a channel ▾]"

@@ -59,6 +59,7 @@ class SourceRegistry:
         self.max_articles = max_articles
         self._numbers: list[int] = []  # in the order first shown
         self._articles: list[str] = []
+        self._quoted: list[int] = []  # whose passage a quote line already shows
 
     # -- registering -----------------------------------------------------------------------------------------
 
@@ -89,18 +90,29 @@ class SourceRegistry:
         """The citations behind `numbers` that can be shown, registering them."""
         return [self._by_id[n] for n in dict.fromkeys(numbers) if self._take(n)]
 
-    def quote_lines(self, numbers: Iterable[int], limit: int) -> list[str]:
-        # Every line of a quote starts with ">" so a multi-line passage stays inside the quote block.
-        return [f"> “{escape_clip(' '.join(c.quote.split()), limit)}” [{c.id}]" for c in self.cited(numbers)]
+    def quote_lines(self, numbers: Iterable[int], limit: int, count: int | None = None) -> list[str]:
+        """Quote lines for `numbers` (up to `count` of them, preferring passages this message has not quoted yet,
+        so two reasons backed by the same sentence do not show it twice)."""
+        wanted = list(dict.fromkeys(numbers))
+        if count is not None:
+            fresh = [n for n in wanted if n not in self._quoted and n in self._by_id]
+            wanted = (fresh or wanted)[:count]
+        lines = []
+        for citation in self.cited(wanted):
+            self._quoted.append(citation.id)
+            # Every line of a quote starts with ">" so a multi-line passage stays inside the quote block.
+            lines.append(f"> “{escape_clip(' '.join(citation.quote.split()), limit)}” [{citation.id}]")
+        return lines
 
-    def snapshot(self) -> tuple[int, int]:
-        return len(self._numbers), len(self._articles)
+    def snapshot(self) -> tuple[int, int, int]:
+        return len(self._numbers), len(self._articles), len(self._quoted)
 
-    def restore(self, snapshot: tuple[int, int]) -> None:
+    def restore(self, snapshot: tuple[int, int, int]) -> None:
         """Forget what was registered since `snapshot` (a block that did not fit is dropped with its numbers)."""
-        numbers, articles = snapshot
+        numbers, articles, quoted = snapshot
         del self._numbers[numbers:]
         del self._articles[articles:]
+        del self._quoted[quoted:]
 
     @property
     def numbers(self) -> list[int]:
