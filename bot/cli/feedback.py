@@ -56,9 +56,9 @@ def feedback(
     if summary.per_criterion:
         by_criterion = Table("criterion", "👍", "👎", "👎 says wrong", title="By criterion (answers that gave it as a "
                              "reason)")
-        for row in summary.per_criterion:
-            by_criterion.add_row(escape(labels.get(row.criterion, row.criterion)), str(row.up), str(row.down),
-                                 str(row.wrong))
+        for counts in summary.per_criterion:
+            label = labels.get(counts.criterion) or counts.criterion
+            by_criterion.add_row(escape(label), str(counts.up), str(counts.down), str(counts.wrong))
         out.print(by_criterion)
     if summary.latest_reasons:
         reasons = Table("when", "verdict", "question", "wrong criteria", "what was wrong",

@@ -15,7 +15,12 @@ from slack_fakes import ADMIN, DEADLINE, USER, FakeSlack, Running, block_text, b
 
 from bot.engine import Advisor
 from bot.render.slack.channels import BLOCK_CHANNEL_MODE
-from bot.render.slack.ids import ACTION_CHANNEL_MODE, ACTION_OPEN_CHANNEL_SETTINGS, ACTION_SHARE_ANSWER
+from bot.render.slack.ids import (
+    ACTION_CHANNEL_MODE,
+    ACTION_FEEDBACK_UP,
+    ACTION_OPEN_CHANNEL_SETTINGS,
+    ACTION_SHARE_ANSWER,
+)
 from bot.services.channels import SETTINGS_CHANNEL, ChannelSettings
 from bot.services.feedback import FeedbackStore
 from bot.settings import Settings
@@ -66,6 +71,15 @@ def test_a_private_channel_answers_with_post_ephemeral_and_the_share_button_post
     assert ACTION_SHARE_ANSWER not in json.dumps(blocks_of(shared))  # shared once is shared
     [deleted] = bot.fake.wait_for("response_url", where=lambda c: c.path.endswith("/private"))
     assert deleted.args == {"delete_original": True}
+
+    # A vote on the private copy is acknowledged in place through its response_url (it has no ts to update).
+    vote = button(blocks, ACTION_FEEDBACK_UP)
+    bot.slack.click(ACTION_FEEDBACK_UP, vote["value"], channel="C4", ephemeral=True,
+                    message={"ts": private.args["thread_ts"], "text": private.args["text"], "blocks": blocks},
+                    response_url=bot.fake.response_url("vote"))
+    [acked] = bot.fake.wait_for("response_url", where=lambda c: c.path.endswith("/vote"))
+    assert acked.args["replace_original"] is True and "So far: 👍 1" in json.dumps(acked.args, ensure_ascii=False)
+    assert bot.fake.ok_calls("chat.update") == []
 
     # A follow-up in the thread is answered privately too, to whoever asked it.
     bot.slack.event(reply("what if our team only knows Python?", "5000.000300", "5000.000100", "C4", user="U2"))

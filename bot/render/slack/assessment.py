@@ -140,7 +140,10 @@ def scorecard_modal(assessment: Assessment) -> View:
     decisive = {r.criterion for r in assessment.reasons}
     hidden = 0
     for row in assessment.criteria:
-        if hidden or not budget.add_row(lambda s, row=row: scorecard_row(row, s, row.id in decisive), "criteria"):
+        def render(sources: SourceRegistry, row: CriterionScore = row) -> str:
+            return scorecard_row(row, sources, row.id in decisive)
+
+        if hidden or not budget.add_row(render, "criteria"):
             hidden += 1
     if hidden:
         budget.add_fixed(context([f"…and {hidden} more criteria"], block_id="more"))

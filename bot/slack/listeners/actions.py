@@ -29,7 +29,7 @@ from bot.render.slack.ids import (
 from bot.render.slack.modals import add_article_modal, feedback_reason_modal
 from bot.render.slack.primitives import MAX_MESSAGE_BLOCKS
 from bot.slack.answering import share_answer
-from bot.slack.context import AppContext
+from bot.slack.context import AppContext, responder
 from bot.slack.jobs import find_assessment, share_assessment
 from bot.slack.replies import post
 
@@ -174,6 +174,12 @@ def _acknowledge_in_place(
     at = next((i + 1 for i, b in enumerate(blocks) if b.get("block_id") == BLOCK_ANSWER_ACTIONS), len(blocks))
     blocks.insert(at, ack_block)
     try:
-        client.chat_update(channel=channel, ts=ts, blocks=blocks[:MAX_MESSAGE_BLOCKS], text=message.get("text") or "")
+        if (body.get("container") or {}).get("is_ephemeral") and body.get("response_url"):
+            # A private answer has no message to chat.update: its response_url replaces it in place.
+            responder(body["response_url"]).send(replace_original=True, blocks=blocks[:MAX_MESSAGE_BLOCKS],
+                                                 text=message.get("text") or "")
+        else:
+            client.chat_update(channel=channel, ts=ts, blocks=blocks[:MAX_MESSAGE_BLOCKS],
+                               text=message.get("text") or "")
     except Exception:
         log.exception("acknowledging feedback in place failed (channel=%s, ts=%s)", channel, ts)

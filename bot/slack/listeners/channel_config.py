@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -76,7 +76,7 @@ def register(app: App, ctx: AppContext) -> None:
             if url:
                 responder(url).send(response_type="ephemeral", replace_original=False, text=REFUSAL)
             return
-        chosen: ChannelMode = mode  # type: ignore[assignment]
+        chosen = cast(ChannelMode, mode)
         try:
             ctx.channels.set(channel, chosen, by=user)
         except Exception:
@@ -116,7 +116,7 @@ def register(app: App, ctx: AppContext) -> None:
             return
         ack()
         try:
-            ctx.channels.set(channel, mode, by=user)  # type: ignore[arg-type]
+            ctx.channels.set(channel, cast(ChannelMode, mode), by=user)
         except Exception:
             log.exception("saving the channel setting failed (channel=%s, user=%s)", channel, user)
             post(client, user, "Sorry, I couldn't save that channel setting; it is unchanged. Please try again.")
