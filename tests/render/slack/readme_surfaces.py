@@ -117,7 +117,7 @@ def surfaces(advisor: Advisor, settings: Settings) -> dict[str, str]:
 SECTIONS = [
     ("mention", "**A mention** gets an hourglass reaction while it works, then a reply in the thread. Every [n] "
                 "is listed under the divider with its title, author or publisher, date and link where the article "
-                "states them; `[..]` are buttons:"),
+                "states them; `[..]` are buttons (*Full assessment* opens the full scorecard, privately):"),
     ("quiet", "**Quiet threads.** In a thread stackpick answered, the engine reads each new message "
               "(`Advisor.read`) and the bot obeys: chatter gets nothing, another technology one line, a follow-up "
               "an answer that says what changed. Threads it did not answer cost nothing, not even a Web API call:"),
