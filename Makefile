@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install services run console index test soak unit lint bench eval clean
+.PHONY: install services run console index test soak unit lint bench eval clean readme-slack
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -89,3 +89,7 @@ bench: install
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+# The README's pictures of each Slack surface, rendered from the real blocks of real answers (the served index).
+readme-slack: index
+	$(BIN)/python tests/render/slack/readme_surfaces.py --write

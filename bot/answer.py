@@ -63,6 +63,10 @@ class Citation(BaseModel):
     date: str | None = None
     url: str | None = None
     quote: str
+    # Who wrote or published the article, where it says so (None otherwise); added after the JSON contract was
+    # set, so older consumers simply see two more optional keys.
+    author: str | None = None
+    publisher: str | None = None
 
 
 class Reason(BaseModel):
@@ -132,6 +136,19 @@ class LibrarySummary(BaseModel):
     version: str
     built_at: str
     model: str
+
+
+ChannelMode = Literal["thread", "private", "mention_only", "off"]
+CHANNEL_MODES: tuple[ChannelMode, ...] = ("thread", "private", "mention_only", "off")
+
+
+class ChannelSetting(BaseModel):
+    """How stackpick answers in one channel, as an admin set it (App Home or `/stackpick config`)."""
+
+    channel: str
+    mode: ChannelMode = "thread"
+    updated_by: str | None = None
+    updated_at: str | None = None
 
 
 class FormOption(NamedTuple):

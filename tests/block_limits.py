@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,4 +43,33 @@ def limit_problems(blocks: Sequence[Block | dict[str, Any]], max_blocks: int = M
                     problems.append(f"block {i}: button value {len(element['value'])} > {MAX_BUTTON_VALUE}")
                 if len(element["text"]["text"]) > MAX_BUTTON_TEXT:
                     problems.append(f"block {i}: button text too long")
+    return problems
+
+
+_NUMBER = re.compile(r"\[(\d+)\]")
+_SOURCE = re.compile(r"^\*((?:\[\d+\])+)\*")
+
+
+def _texts(block: dict[str, Any]) -> list[str]:
+    texts = [(block.get("text") or {}).get("text", "")] if isinstance(block.get("text"), dict) else []
+    texts += [f.get("text", "") for f in block.get("fields") or []]
+    texts += [e["text"] for e in block.get("elements") or [] if e.get("type") == "mrkdwn"]
+    return texts
+
+
+def unresolved_citations(blocks: Sequence[Block | dict[str, Any]]) -> list[str]:
+    """Every citation number shown in a message ([3] in a reason, a quote, a row) that no source of the same
+    message lists (the sources line is `*[1][4]* Title · …`); empty when each one resolves."""
+    dicts = [b.to_dict() if isinstance(b, Block) else b for b in blocks]
+    listed: set[int] = set()
+    for block in dicts:
+        for text in _texts(block):
+            head = _SOURCE.match(text)
+            if block.get("type") == "context" and head:
+                listed.update(int(n) for n in _NUMBER.findall(head.group(1)))
+    problems = []
+    for i, block in enumerate(dicts):
+        for text in _texts(block):
+            body = _SOURCE.sub("", text) if block.get("type") == "context" else text
+            problems += [f"block {i}: [{n}] is listed nowhere" for n in _NUMBER.findall(body) if int(n) not in listed]
     return problems

@@ -19,7 +19,10 @@ def feedback(
     json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     latest: int = typer.Option(10, "--latest", help="How many recent 👎 explanations to show."),
 ) -> None:
-    """Summarize the 👍/👎 feedback given in Slack: totals, per verdict, and the latest explained 👎.
+    """Summarize the 👍/👎 feedback given in Slack: totals, per verdict, per criterion, and the latest explained 👎.
+
+    "By criterion" counts the votes on answers that gave the criterion as a reason, and how often a 👎 named it
+    as the reason that was wrong: the rules' weights and evidence to look at first.
 
     Reads STACKPICK_DATABASE_URL when set, otherwise the SQLite file at STACKPICK_FEEDBACK_DB.
 
@@ -29,7 +32,7 @@ def feedback(
 
         stackpick feedback --latest 25
 
-        stackpick feedback --json | jq .per_verdict
+        stackpick feedback --json | jq .per_criterion
     """
     from bot.services.feedback import FeedbackStore
 
@@ -49,8 +52,29 @@ def feedback(
     for row in summary.per_verdict:
         table.add_row(escape(row.verdict), str(row.up), str(row.down))
     out.print(table)
+    labels = _criterion_labels(settings)
+    if summary.per_criterion:
+        by_criterion = Table("criterion", "👍", "👎", "👎 says wrong", title="By criterion (answers that gave it as a "
+                             "reason)")
+        for counts in summary.per_criterion:
+            label = labels.get(counts.criterion) or counts.criterion
+            by_criterion.add_row(escape(label), str(counts.up), str(counts.down), str(counts.wrong))
+        out.print(by_criterion)
     if summary.latest_reasons:
-        reasons = Table("when", "verdict", "question", "what was wrong", title="Latest 👎 explanations")
+        reasons = Table("when", "verdict", "question", "wrong criteria", "what was wrong",
+                        title="Latest 👎 explanations")
         for item in summary.latest_reasons:
-            reasons.add_row(item.created_at, escape(item.verdict), escape(item.question[:80]), escape(item.reason))
+            wrong = ", ".join(labels.get(c, c) for c in item.wrong)
+            reasons.add_row(item.created_at, escape(item.verdict), escape(item.question[:80]), escape(wrong),
+                            escape(item.reason))
         out.print(reasons)
+
+
+def _criterion_labels(settings: Settings) -> dict[str, str]:
+    """Criterion ids to the rules' labels; ids alone if the rules cannot be read (the report still prints)."""
+    from knowledge.rules import load_rules
+
+    try:
+        return {c.id: c.label for c in load_rules(settings.rules_file).criteria}
+    except Exception:
+        return {}

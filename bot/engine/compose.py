@@ -35,6 +35,8 @@ class CitationBook:
                     date=article.date.isoformat() if article.date else None,
                     url=article.url,
                     quote=article.text[claim.quote_start : claim.quote_end],
+                    author=article.author,
+                    publisher=article.publisher,
                 )
             )
         return self._numbers[key]

@@ -6,14 +6,17 @@ import contextlib
 import datetime as dt
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     Engine,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -55,6 +58,15 @@ feedback = Table(
     # AUTOINCREMENT: a deleted vote's id is never given to another, so a late 👎 reason cannot land on the wrong vote.
     sqlite_autoincrement=True,
 )
+# The criteria behind the answer a vote is about (its reasons), and which of them the voter said were wrong.
+# A table of its own, so feedback files from before it keep working (create_all adds it, nothing is altered).
+feedback_criteria = Table(
+    "feedback_criteria",
+    metadata,
+    Column("feedback_id", Integer, ForeignKey("feedback.id", ondelete="CASCADE"), primary_key=True),
+    Column("criterion", String(64), primary_key=True),
+    Column("wrong", Boolean, nullable=False, default=False),
+)
 # One vote per user per message, enforced by the database: two replicas receiving the same double-click at once
 # cannot both insert. Partial: votes without a message (CLI, tests) are not limited.
 one_vote_per_message = Index(
@@ -78,6 +90,16 @@ class DownvoteReason(BaseModel):
     verdict: str
     reason: str
     created_at: str
+    wrong: list[str] = []  # the criteria the voter marked as wrong
+
+
+class CriterionCounts(BaseModel):
+    """Votes on answers that gave this criterion as a reason, and how often a 👎 named it as the wrong one."""
+
+    criterion: str
+    up: int = 0
+    down: int = 0
+    wrong: int = 0
 
 
 class FeedbackSummary(BaseModel):
@@ -88,6 +110,7 @@ class FeedbackSummary(BaseModel):
     down: int
     per_verdict: list[VerdictCounts]
     latest_reasons: list[DownvoteReason]
+    per_criterion: list[CriterionCounts] = []
 
 
 def database_url(target: Path | str) -> str:
@@ -156,9 +179,11 @@ class FeedbackStore:
         reason: str | None = None,
         *,
         message: str | None = None,
+        criteria: Sequence[str] = (),
     ) -> int:
         """Store one vote and return its id. With `message` (channel:ts), a user's later click replaces their earlier
-        one on the same message, so changing your mind or double-clicking never counts twice."""
+        one on the same message, so changing your mind or double-clicking never counts twice. `criteria` are the
+        criteria behind the answer's reasons, stored with the vote (a replaced vote's are replaced too)."""
         if value not in ("up", "down"):
             raise ValueError(f"feedback value must be 'up' or 'down', not {value!r}")
         row = {
@@ -180,16 +205,32 @@ class FeedbackStore:
                     index_where=feedback.c.message.is_not(None),
                     set_={k: upsert.excluded[k] for k in ("question", "verdict", "value", "reason", "created_at")},
                 )
-                return int(db.execute(upsert.returning(feedback.c.id)).scalar_one())
-            if message:  # another database: replace within the transaction (the unique index still guards)
-                db.execute(delete(feedback).where(feedback.c.message == message, feedback.c.user == user))
-            return int(db.execute(insert(feedback).values(**row).returning(feedback.c.id)).scalar_one())
+                feedback_id = int(db.execute(upsert.returning(feedback.c.id)).scalar_one())
+            else:
+                if message:  # another database: replace within the transaction (the unique index still guards)
+                    db.execute(delete(feedback).where(feedback.c.message == message, feedback.c.user == user))
+                feedback_id = int(db.execute(insert(feedback).values(**row).returning(feedback.c.id)).scalar_one())
+            db.execute(delete(feedback_criteria).where(feedback_criteria.c.feedback_id == feedback_id))
+            names = list(dict.fromkeys(c for c in criteria if c))
+            if names:
+                db.execute(insert(feedback_criteria),
+                           [{"feedback_id": feedback_id, "criterion": c, "wrong": False} for c in names])
+            return feedback_id
 
-    def add_reason(self, feedback_id: int, reason: str) -> bool:
-        """Attach the explanation from the 👎 form to the vote it explains; False if that vote is gone."""
+    def add_reason(self, feedback_id: int, reason: str, wrong: Sequence[str] = ()) -> bool:
+        """Attach the explanation from the 👎 form to the vote it explains, marking the criteria it says were
+        wrong (one not among the answer's is added); False if that vote is gone."""
         with self._writing(), self.engine.begin() as db:
-            result = db.execute(update(feedback).where(feedback.c.id == feedback_id).values(reason=reason))
-            return result.rowcount > 0
+            result = db.execute(update(feedback).where(feedback.c.id == feedback_id).values(reason=reason or None))
+            if not result.rowcount:
+                return False
+            names = list(dict.fromkeys(c for c in wrong if c))
+            if names:
+                db.execute(delete(feedback_criteria).where(feedback_criteria.c.feedback_id == feedback_id,
+                                                           feedback_criteria.c.criterion.in_(names)))
+                db.execute(insert(feedback_criteria),
+                           [{"feedback_id": feedback_id, "criterion": c, "wrong": True} for c in names])
+            return True
 
     def counts_for(self, message: str) -> tuple[int, int]:
         """(up, down) votes on one message, for the in-place acknowledgement."""
@@ -209,18 +250,38 @@ class FeedbackStore:
                     .order_by(func.count().desc(), feedback.c.verdict)
                 )
             ]
-            reasons = [
-                DownvoteReason(question=q, verdict=v, reason=r, created_at=c)
-                for q, v, r, c in db.execute(
-                    select(feedback.c.question, feedback.c.verdict, feedback.c.reason, feedback.c.created_at)
-                    .where(feedback.c.value == "down", feedback.c.reason.is_not(None), feedback.c.reason != "")
-                    .order_by(feedback.c.id.desc())
-                    .limit(latest)
+            rows = db.execute(
+                select(feedback.c.id, feedback.c.question, feedback.c.verdict, feedback.c.reason,
+                       feedback.c.created_at)
+                .where(feedback.c.value == "down", feedback.c.reason.is_not(None), feedback.c.reason != "")
+                .order_by(feedback.c.id.desc())
+                .limit(latest)
+            ).all()
+            marked: dict[int, list[str]] = {}
+            if rows:
+                for fid, criterion in db.execute(
+                    select(feedback_criteria.c.feedback_id, feedback_criteria.c.criterion)
+                    .where(feedback_criteria.c.wrong.is_(True),
+                           feedback_criteria.c.feedback_id.in_([row[0] for row in rows]))
+                    .order_by(feedback_criteria.c.criterion)
+                ):
+                    marked.setdefault(int(fid), []).append(criterion)
+            reasons = [DownvoteReason(question=q, verdict=v, reason=r, created_at=c, wrong=marked.get(int(i), []))
+                       for i, q, v, r, c in rows]
+            per_criterion = [
+                CriterionCounts(criterion=criterion, up=int(up or 0), down=int(down or 0), wrong=int(bad or 0))
+                for criterion, up, down, bad in db.execute(
+                    select(feedback_criteria.c.criterion, _count_of("up"), _count_of("down"),
+                           func.sum(case((feedback_criteria.c.wrong.is_(True), 1), else_=0)))
+                    .join(feedback, feedback.c.id == feedback_criteria.c.feedback_id)
+                    .group_by(feedback_criteria.c.criterion)
                 )
             ]
+            per_criterion.sort(key=lambda c: (-c.wrong, -c.down, -(c.up + c.down), c.criterion))
         up = sum(v.up for v in per_verdict)
         down = sum(v.down for v in per_verdict)
-        return FeedbackSummary(total=up + down, up=up, down=down, per_verdict=per_verdict, latest_reasons=reasons)
+        return FeedbackSummary(total=up + down, up=up, down=down, per_verdict=per_verdict, latest_reasons=reasons,
+                               per_criterion=per_criterion)
 
     def close(self) -> None:
         """Release pooled connections (a test or a CLI command that is done with the store)."""

@@ -68,6 +68,9 @@ class IndexNoticeListener(threading.Thread):
         self.max_backoff = max_backoff
         self.stopped = threading.Event()
         self.subscribed = threading.Event()  # set while subscribed and caught up: callers can wait for it
+        # What the log calls these notices, and what covers for them during an outage.
+        self.what = "index notices"
+        self.meanwhile = "polling the index folder"
 
     def run(self) -> None:
         backoff = self.min_backoff
@@ -79,7 +82,7 @@ class IndexNoticeListener(threading.Thread):
                 pubsub.subscribe(self.channel)
                 self._confirmed(pubsub)
                 if outage:
-                    log.warning("Redis at %s is back: listening for index notices again", redis_location(self.url))
+                    log.warning("Redis at %s is back: listening for %s again", redis_location(self.url), self.what)
                 outage, backoff = False, self.min_backoff
                 self._deliver(None)  # notices published meanwhile wait in the subscription: none is lost
                 self.subscribed.set()
@@ -91,8 +94,8 @@ class IndexNoticeListener(threading.Thread):
             except (RedisError, OSError) as error:
                 self.subscribed.clear()
                 if not outage:  # once per outage, not once per reconnect attempt
-                    log.warning("index notices from Redis at %s unavailable (%s); retrying with backoff, and "
-                                "polling the index folder meanwhile", redis_location(self.url), type(error).__name__)
+                    log.warning("%s from Redis at %s unavailable (%s); retrying with backoff, and %s meanwhile",
+                                self.what, redis_location(self.url), type(error).__name__, self.meanwhile)
                     outage = True
                 self.stopped.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
@@ -132,4 +135,35 @@ def start_index_listener(settings: Settings, advisor: Advisor) -> IndexNoticeLis
     listener = IndexNoticeListener(settings.redis_url.get_secret_value(), on_notice)
     listener.start()
     log.info("listening for index notices on Redis at %s", redis_location(listener.url))
+    return listener
+
+
+def publish_notice(settings: Settings, channel: str, message: str) -> bool:
+    """Announce `message` on a Redis channel (best effort, like the index notice); False without Redis or when it
+    cannot be reached."""
+    if settings.redis_url is None:
+        return False
+    url = settings.redis_url.get_secret_value()
+    client = connect(url)
+    try:
+        client.publish(channel, message)
+    except RedisError as error:
+        log.warning("could not announce on %s through Redis at %s (%s)", channel, redis_location(url),
+                    type(error).__name__)
+        return False
+    finally:
+        client.close()
+    return True
+
+
+def start_notice_listener(settings: Settings, channel: str, on_notice: Callable[[str | None], object]
+                          ) -> IndexNoticeListener | None:
+    """With REDIS_URL set, call `on_notice` for every message on `channel` (and once after each subscription)."""
+    if settings.redis_url is None:
+        return None
+    listener = IndexNoticeListener(settings.redis_url.get_secret_value(), on_notice, channel=channel)
+    listener.name = f"stackpick-notices-{channel.rsplit(':', 1)[-1]}"
+    listener.what = f"notices on {channel}"
+    listener.meanwhile = "re-reading after the cache's time-out"
+    listener.start()
     return listener

@@ -10,11 +10,14 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
+from bot.services.channels import SETTINGS_CHANNEL, ChannelSettings
 from bot.services.feedback import FeedbackStore
+from bot.services.notices import publish_notice, start_notice_listener
 from bot.settings import Settings
 from bot.slack.context import AppContext, make_web_client
 from bot.slack.dedup import Deduplicator, make_deduplicator
 from bot.slack.listeners import register_all
+from bot.slack.threads import ThreadMemory, make_thread_memory
 
 if TYPE_CHECKING:
     from bot.engine import Advisor
@@ -41,6 +44,8 @@ def build_app(
     client: WebClient | None = None,
     feedback: FeedbackStore | None = None,
     events_seen: Deduplicator | None = None,
+    channels: ChannelSettings | None = None,
+    threads: ThreadMemory | None = None,
 ) -> App:
     """The Slack app around `advisor`; `librarian` enables curation; `client` replaces the default Web API client."""
     if client is None:
@@ -59,12 +64,20 @@ def build_app(
         listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="stackpick-listener"),
         name="stackpick",
     )
+    store = feedback or FeedbackStore.from_settings(settings)
     ctx = AppContext(
         settings=settings,
         advisor=advisor,
         librarian=librarian,
-        feedback=feedback or FeedbackStore.from_settings(settings),
+        feedback=store,
+        # In the feedback database, so every replica reads the same settings; a change is announced through Redis
+        # (when configured) so the others drop their cache at once, not only after its 30 s.
+        channels=channels or ChannelSettings(store.engine, on_change=lambda c: publish_notice(settings,
+                                                                                               SETTINGS_CHANNEL, c)),
+        # Shared through Redis when REDIS_URL is set: a follow-up may reach any replica.
+        threads=threads or make_thread_memory(settings),
     )
+    ctx.notices = start_notice_listener(settings, SETTINGS_CHANNEL, ctx.channels.invalidate)
     # Shared through Redis when REDIS_URL is set, so a retry delivered to another replica is still answered once.
     seen = events_seen or make_deduplicator(settings)
 

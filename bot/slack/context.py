@@ -20,10 +20,13 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.webhook import WebhookClient
 
-from bot.answer import Assessment
+from bot.answer import Answer, Assessment
+from bot.services.channels import ChannelSettings
 from bot.services.feedback import FeedbackStore
+from bot.services.notices import IndexNoticeListener
 from bot.settings import Settings
 from bot.slack.dedup import Deduplicator, MemoryDeduplicator
+from bot.slack.threads import MemoryThreads, ThreadMemory
 
 if TYPE_CHECKING:
     from bot.engine import Advisor
@@ -65,24 +68,29 @@ def responder(response_url: str) -> WebhookClient:
 
 
 class RecentResults:
-    """The last few assessments shown privately, so "Share in channel" posts exactly what the user saw."""
+    """The last few answers and assessments shown privately (or as a card), so "Share in channel" and "Full
+    scorecard" show exactly what the user saw."""
 
     def __init__(self, size: int = 256) -> None:
-        self._items: OrderedDict[str, Assessment] = OrderedDict()
+        self._items: OrderedDict[str, Answer] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def put(self, assessment: Assessment) -> str:
+    def put(self, result: Answer) -> str:
         key = uuid.uuid4().hex[:16]
         with self._lock:
-            self._items[key] = assessment
+            self._items[key] = result
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return key
 
-    def get(self, key: str | None) -> Assessment | None:
+    def get(self, key: str | None) -> Answer | None:
         with self._lock:
             return self._items.get(key or "")
+
+    def assessment(self, key: str | None) -> Assessment | None:
+        found = self.get(key)
+        return found if isinstance(found, Assessment) else None
 
 
 @dataclass
@@ -93,11 +101,24 @@ class AppContext:
     advisor: Advisor
     librarian: Librarian | None
     feedback: FeedbackStore
+    channels: ChannelSettings
     # Answers and assessments run here, not in Bolt's listener pool, so a burst of slow questions never delays
     # the 3-second ack of a slash command or a button click.
     jobs: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="stackpick-answer")
     )
+    # Reading a thread's history (conversations.replies) runs apart: a lookup waiting on a 429 never holds a
+    # worker an answer needs (a mention in a thread stackpick does not know yet).
+    lookups: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="stackpick-lookup")
+    )
+    # The hourglass and the assistant pane's status: shown at once, whoever is busy, and never in Bolt's listener
+    # pool, whose threads also send the acks.
+    signals: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="stackpick-signal")
+    )
+    # The threads stackpick answered, so a message in any other thread costs nothing (no Web API call).
+    threads: ThreadMemory = field(default_factory=MemoryThreads)
     # One curation at a time: two rebuilds racing would waste minutes and publish in an arbitrary order.
     curation: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="stackpick-curate")
@@ -106,6 +127,7 @@ class AppContext:
     # keyed by channel and message ts, this answers it once.
     questions: Deduplicator = field(default_factory=MemoryDeduplicator)
     recent: RecentResults = field(default_factory=RecentResults)
+    notices: IndexNoticeListener | None = None  # the Redis listener that drops the channel-settings cache
 
     def curation_refusal(self, user: str | None) -> str | None:
         """Why `user` may not change the library here (not an admin, or curation is off); None when they may.
@@ -132,5 +154,7 @@ class AppContext:
         return pool.submit(run)
 
     def shutdown(self) -> None:
-        self.jobs.shutdown(wait=False, cancel_futures=True)
-        self.curation.shutdown(wait=False, cancel_futures=True)
+        for pool in (self.jobs, self.lookups, self.signals, self.curation):
+            pool.shutdown(wait=False, cancel_futures=True)
+        if self.notices is not None:
+            self.notices.stop()

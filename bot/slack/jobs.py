@@ -1,4 +1,5 @@
-"""The slow half of each listener, run in the background after the ack: answer, assess, share, curate."""
+"""The slow half of each listener, run in the background after the ack: assess, share, curate (questions are
+answered by bot.slack.answering)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot.answer import Assessment
 from bot.engine import ProjectTraits, QuestionError
-from bot.render.slack.answer import answer_blocks, answer_fallback_text
 from bot.render.slack.assessment import assessment_blocks, assessment_fallback_text
 from bot.render.slack.curation import curation_report_text
-from bot.render.slack.escape import escape, escape_clip, slack_to_plain
+from bot.render.slack.escape import escape, escape_clip
 from bot.render.slack.ids import encode_value
 from bot.render.slack.primitives import APOLOGY
 from bot.slack.context import AppContext, responder
-from bot.slack.replies import apologize, post, react, respond
+from bot.slack.replies import apologize, post, respond
 from index.store import IndexUnavailable
 from knowledge.ingest import IngestError, check_source
 
@@ -28,118 +28,22 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("stackpick.slack")
 
-# Enough earlier questions to follow a thread; the first one always stays, the rest are the most recent.
-MAX_CONTEXT = 5
-HINT = "Ask me something like `@stackpick Node or Python for a real-time chat app?`, or try `/stackpick help`."
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Questions
-
-
-def answer_question(
-    *,
-    ctx: AppContext,
-    client: WebClient,
-    event: dict[str, Any],
-    bot_user_id: str | None,
-    bot_id: str | None,
-    require_bot_thread: bool,
-    event_id: str | None = None,
-) -> None:
-    """Answer one question in its thread, with the thread's earlier questions as context for a follow-up."""
-    channel: str = event["channel"]
-    ts: str = event["ts"]
-    thread_ts: str | None = event.get("thread_ts")
-    reply_ts = thread_ts or ts
-    if not ctx.questions.first_time(f"{channel}:{ts}"):
-        return
-    question = slack_to_plain(event.get("text") or "", drop_user=bot_user_id)
-
-    earlier: list[str] = []
-    if thread_ts and thread_ts != ts:
-        try:
-            bot_answered, earlier = thread_questions(client, channel, thread_ts, ts, bot_user_id, bot_id)
-        except Exception:
-            log.exception("reading the thread failed (channel=%s, thread_ts=%s)", channel, thread_ts)
-            bot_answered = False
-        if require_bot_thread and not bot_answered:
-            return  # people talking in a thread we are not part of
-        if not bot_answered:
-            earlier = []
-
-    if not question:
-        post(client, channel, HINT, thread_ts=reply_ts)
-        return
-    react(client, channel, ts, add=True)
-    try:
-        answer = ctx.advisor.ask(question, context=earlier)
-        post(client, channel, answer_fallback_text(answer), answer_blocks(answer), thread_ts=reply_ts)
-    except QuestionError as error:
-        apologize(client, channel, reply_ts, text=f"{escape(str(error))}\n{HINT}")
-    except Exception:
-        log.exception(
-            "answering failed (channel=%s, ts=%s, user=%s, event_id=%s, follow_up=%s)",
-            channel,
-            ts,
-            event.get("user"),
-            event_id,
-            bool(earlier),
-        )
-        apologize(client, channel, reply_ts)
-    finally:
-        react(client, channel, ts, add=False)
-
-
-def thread_questions(
-    client: WebClient, channel: str, thread_ts: str, current_ts: str, bot_user_id: str | None, bot_id: str | None
-) -> tuple[bool, list[str]]:
-    """Whether the bot has replied in this thread, and the questions asked before `current_ts`, oldest first."""
-    response = client.conversations_replies(channel=channel, ts=thread_ts, limit=200)
-    messages: list[dict[str, Any]] = list(response.get("messages") or [])
-
-    def from_bot(message: dict[str, Any]) -> bool:
-        return bool(
-            (bot_user_id and message.get("user") == bot_user_id) or (bot_id and message.get("bot_id") == bot_id)
-        )
-
-    bot_answered = any(from_bot(m) for m in messages)
-    questions: list[str] = []
-    for message in messages:
-        if from_bot(message) or message.get("bot_id") or _ts(message.get("ts")) >= _ts(current_ts):
-            continue
-        is_parent = message.get("ts") == thread_ts
-        mentions_bot = bool(bot_user_id) and f"<@{bot_user_id}" in (message.get("text") or "")
-        # In a channel thread only the first message and messages addressed to us are questions; in a DM every
-        # message is (DM channel ids start with D).
-        if is_parent or mentions_bot or channel.startswith("D"):
-            text = slack_to_plain(message.get("text") or "", drop_user=bot_user_id)
-            if text:
-                questions.append(text)
-    if len(questions) > MAX_CONTEXT:
-        questions = [questions[0], *questions[-(MAX_CONTEXT - 1) :]]
-    return bot_answered, questions
-
-
-def _ts(value: object) -> float:
-    try:
-        return float(str(value))
-    except ValueError:
-        return 0.0
-
-
 # --------------------------------------------------------------------------------------------------------------
 # Assessments
 
 
-def assessment_in_thread(*, ctx: AppContext, client: WebClient, question: str, channel: str, thread_ts: str) -> None:
-    """The "Full assessment" button: the scorecard for the thread's question, posted in the thread."""
-    try:
-        assessment = ctx.advisor.assess(question)
-        post(client, channel, assessment_fallback_text(assessment), assessment_blocks(assessment, False), thread_ts)
-    except Exception:
-        log.exception("full assessment failed (channel=%s, thread_ts=%s)", channel, thread_ts)
-        apologize(client, channel, thread_ts)
+def scorecard_value(key: str, value: dict[str, Any]) -> str:
+    """The "Full scorecard" button's value: the shown assessment's key, and how to make it again after a restart."""
+    return encode_value({"k": key, **value}, shrink="d")
+
+
+def card_blocks(ctx: AppContext, assessment: Assessment, shareable: bool, value: dict[str, Any],
+                shared_by: str | None = None) -> list[Any]:
+    """The assessment card with its buttons' values (the modal and the share both find this exact assessment)."""
+    key = ctx.recent.put(assessment)
+    return assessment_blocks(assessment, shareable, share_value=encode_value({"k": key, **value}, shrink="d"),
+                             scorecard_value=scorecard_value(key, value), shared_by=shared_by,
+                             min_relevance=ctx.advisor.rules.thresholds.min_relevance)
 
 
 def assessment_to_response_url(*, ctx: AppContext, description: str, response_url: str, user: str) -> None:
@@ -147,12 +51,11 @@ def assessment_to_response_url(*, ctx: AppContext, description: str, response_ur
     webhook = responder(response_url)
     try:
         assessment = ctx.advisor.assess(description)
-        share = encode_value({"k": ctx.recent.put(assessment), "d": assessment.question}, shrink="d")
         respond(
             webhook,
             response_type="ephemeral",
             text=assessment_fallback_text(assessment),
-            blocks=assessment_blocks(assessment, True, share_value=share),
+            blocks=card_blocks(ctx, assessment, True, {"d": assessment.question}),
             unfurl_links=False,
         )
     except Exception as error:
@@ -170,10 +73,7 @@ def assessment_from_traits(
     """The traits form: the scorecard goes to the user's DM with the app, shareable to the channel it came from."""
     try:
         assessment = ctx.advisor.assess_traits(traits)
-        share = encode_value(
-            {"k": ctx.recent.put(assessment), "c": channel, "t": traits.to_value(), "d": ""}, shrink="d"
-        )
-        blocks = assessment_blocks(assessment, bool(channel), share_value=share)
+        blocks = card_blocks(ctx, assessment, bool(channel), {"c": channel, "t": traits.to_value(), "d": ""})
         post(client, user, assessment_fallback_text(assessment), blocks)
     except Exception:
         log.exception("assessment from traits failed (user=%s, channel=%s)", user, channel)
@@ -184,12 +84,9 @@ def share_assessment(
     *, ctx: AppContext, client: WebClient, value: dict[str, Any], user: str, response_url: str | None, channel: str
 ) -> None:
     """ "Share in channel": post the same scorecard for everyone, then remove the private copy when we can."""
-    assessment = ctx.recent.get(value.get("k"))
     try:
-        if assessment is None:
-            # Shown before a restart: the advisor is deterministic for one index version, so recompute it.
-            assessment = _recompute(ctx, value)
-        blocks = assessment_blocks(assessment, False, shared_by=user)
+        assessment = find_assessment(ctx, value)
+        blocks = card_blocks(ctx, assessment, False, {k: v for k, v in value.items() if k != "k"}, shared_by=user)
         text = assessment_fallback_text(assessment)
         target = value.get("c")
         if response_url and not target:
@@ -211,7 +108,12 @@ def share_assessment(
         apologize(client, user)
 
 
-def _recompute(ctx: AppContext, value: dict[str, Any]) -> Assessment:
+def find_assessment(ctx: AppContext, value: dict[str, Any]) -> Assessment:
+    """The assessment a button was shown with; made again from its description or traits after a restart (the
+    advisor is deterministic for one index version)."""
+    shown = ctx.recent.assessment(value.get("k"))
+    if shown is not None:
+        return shown
     if isinstance(value.get("t"), dict):
         return ctx.advisor.assess_traits(ProjectTraits.read(ctx.advisor.rules, value["t"]))
     return ctx.advisor.assess(str(value.get("d") or ""))

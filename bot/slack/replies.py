@@ -37,6 +37,21 @@ def post(
     return dict(response.data) if isinstance(response.data, dict) else {}
 
 
+def post_ephemeral(
+    client: WebClient,
+    channel: str,
+    user: str,
+    text: str,
+    blocks: Sequence[Block] | None = None,
+    thread_ts: str | None = None,
+) -> dict[str, Any]:
+    """chat.postEphemeral: only `user` sees it (a channel whose answers are private)."""
+    response = client.chat_postEphemeral(
+        channel=channel, user=user, text=text, blocks=list(blocks) if blocks else None, thread_ts=thread_ts
+    )
+    return dict(response.data) if isinstance(response.data, dict) else {}
+
+
 def respond(webhook: WebhookClient, **message: Any) -> None:
     """Send to a `response_url`; anything but a 200 raises, so the caller's apology path runs."""
     response = webhook.send(**message)

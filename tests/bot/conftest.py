@@ -9,9 +9,9 @@ import pytest
 from bot.engine import Advisor
 from index.build import build_index
 from index.cache import EmbeddingCache
+from index.claim_models import claim_model_for, claim_model_path
 from index.embedding import Embedder, HashingEmbedder, build_embedder, query_embedder, token_counter_for
 from index.store import IndexStore
-from index.claim_models import claim_model_for, claim_model_path
 from knowledge.question_model import load_question_model
 from knowledge.rules import load_rules
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from knowledge.claim_model import FOR_X, NONE, ClaimModel, ModelError, N_CLAUSE_FEATURES
+from knowledge.claim_model import FOR_X, N_CLAUSE_FEATURES, NONE, ClaimModel, ModelError
 from knowledge.claim_training import Dataset, Example, TrainingSettings, fit
 from knowledge.claims import extract_claims
 from knowledge.clauses import candidates

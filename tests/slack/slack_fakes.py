@@ -148,6 +148,8 @@ class FakeSlack:
             body = {"channel": args.get("channel"), "ts": f"9{next(self._ts):05d}.000100", "message": {}}
         elif method == "apps.connections.open":
             body = {"url": self.socket_url} if self.socket_url else {}
+        elif method == "chat.postEphemeral":
+            body = {"message_ts": f"8{next(self._ts):05d}.000100"}
         elif method == "conversations.replies":
             body = {"messages": self.threads.get((args.get("channel", ""), args.get("ts", "")), [])}
         else:
@@ -372,21 +374,24 @@ class Running:
     fake: FakeSlack
     settings: Settings
     advisor: Advisor
+    app: Any = None  # the Bolt app, for driving its Socket Mode handler with the same bodies
 
 
-def serve(settings: Settings, advisor: Advisor, fake: FakeSlack, librarian: Librarian | None = None) -> Any:
-    """Context manager: the real app (build_app + the serve module's ASGI app) on a free port."""
+def serve(settings: Settings, advisor: Advisor, fake: FakeSlack, librarian: Librarian | None = None,
+          **build: Any) -> Any:
+    """Context manager: the real app (build_app + the serve module's ASGI app) on a free port; `build` goes to
+    build_app (a test's own channel settings or thread memory)."""
     from contextlib import contextmanager
 
     @contextmanager
     def running() -> Iterator[Running]:
-        app = build_app(settings, advisor, librarian)
+        app = build_app(settings, advisor, librarian, **build)
         runtime = Runtime()
         runtime.serve(app, advisor)
         with ServerThread(create_http_app(runtime)) as url:
             sender = SlackSender(url, fake)
             try:
-                yield Running(url, sender, fake, settings, advisor)
+                yield Running(url, sender, fake, settings, advisor, app)
             finally:
                 sender.http.close()
 
@@ -421,3 +426,55 @@ def build_index(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STACKPICK_CACHE_DIR", str(root / "cache"))
     monkeypatch.setenv("STACKPICK_EMBEDDING_MODEL", "hash")
     Librarian(Settings()).rebuild()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Socket Mode: the same bodies through Bolt's Socket Mode handler
+
+
+class SocketModeDriver:
+    """Feeds Socket Mode frames (the JSON Slack sends over the WebSocket) to the app's real SocketModeHandler
+    and records the acks it sends back; only the WebSocket transport itself is left out (a local websocket
+    server test covers that). The client never connects: its message queue is fed directly."""
+
+    def __init__(self, app: Any, fake: FakeSlack) -> None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from slack_sdk import WebClient
+
+        self.handler = SocketModeHandler(app, app_token="xapp-1-A1-test", web_client=WebClient(base_url=fake.api_url),
+                                         auto_reconnect_enabled=False)
+        self.acks: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self._n = itertools.count(1)
+        self.handler.client.send_socket_mode_response = self._record  # type: ignore[method-assign]
+
+    def _record(self, response: Any) -> None:
+        data = response.to_dict() if hasattr(response, "to_dict") else json.loads(str(response))
+        with self._lock:
+            self.acks[data["envelope_id"]] = data
+
+    def send(self, kind: str, payload: dict[str, Any]) -> str:
+        """One frame: `kind` is events_api, slash_commands or interactive; returns its envelope id."""
+        envelope_id = f"env-{next(self._n)}"
+        frame = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                 "accepts_response_payload": kind != "events_api"}
+        self.handler.client.enqueue_message(json.dumps(frame))
+        return envelope_id
+
+    def event(self, event: dict[str, Any], event_id: str | None = None) -> str:
+        envelope = {"token": "legacy", "team_id": "T1", "api_app_id": "A1", "event": event, "type": "event_callback",
+                    "event_id": event_id or f"EvS{next(self._n):08d}", "event_time": int(time.time()),
+                    "authorizations": [{"team_id": "T1", "user_id": BOT_USER, "is_bot": True}]}
+        return self.send("events_api", envelope)
+
+    def wait_ack(self, envelope_id: str, timeout: float = DEADLINE) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if envelope_id in self.acks:
+                    return self.acks[envelope_id]
+            time.sleep(0.02)
+        raise AssertionError(f"no Socket Mode ack for {envelope_id}")
+
+    def close(self) -> None:
+        self.handler.client.close()

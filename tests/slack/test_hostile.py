@@ -25,7 +25,7 @@ from bot.render.slack.assessment import assessment_blocks
 from bot.render.slack.escape import escape, escape_clip, link, slack_to_plain, unescape
 from bot.render.slack.primitives import APOLOGY
 from bot.render.terminal.answer import render_answer
-from bot.slack.jobs import HINT
+from bot.slack.answering import HINT
 from bot.slack.server import MAX_BODY_BYTES
 
 pytestmark = [pytest.mark.soak, pytest.mark.filterwarnings("ignore:Generating overly large repr")]

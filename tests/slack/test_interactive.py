@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from block_limits import limit_problems
+from block_limits import limit_problems, unresolved_citations
 from slack_fakes import ADMIN, DEADLINE, USER, Running, block_text, blocks_of, hold
 from web_pages import Page, PageServer, html_page
 
@@ -15,6 +15,7 @@ from bot.render.slack.ids import (
     ACTION_FEEDBACK_DOWN,
     ACTION_FEEDBACK_UP,
     ACTION_FULL_ASSESSMENT,
+    ACTION_FULL_SCORECARD,
     ACTION_SHARE,
     BLOCK_FEEDBACK_ACK,
     decode_value,
@@ -42,11 +43,19 @@ def test_slash_command_acks_at_once_and_delivers_the_assessment_privately(
     blocks = blocks_of(delivered)
     assert blocks[0]["text"]["text"].startswith("Assessment:")
     text = block_text(blocks)
-    assert "*Scorecard*" in text and " · weight " in text
-    rules = bot.advisor.assess(DESCRIPTION)
-    for row in rules.criteria:  # every criterion of the scoring rules is on the card
-        assert row.label.replace("&", "&amp;") in text
-    assert limit_problems(blocks) == []
+    assert "*Why*" in text and " · weight " not in text  # the card: decisive reasons, no internal weights
+    assert limit_problems(blocks) == [] and unresolved_citations(blocks) == []
+
+    # "Full scorecard" opens every criterion of the scoring rules, with its weight and evidence, in a modal.
+    scorecard = button(blocks, ACTION_FULL_SCORECARD)
+    bot.slack.click(ACTION_FULL_SCORECARD, scorecard["value"], ephemeral=True)
+    [opened] = bot.fake.wait_for("views.open")
+    modal = opened.args["view"]
+    assert modal["type"] == "modal" and modal["title"]["text"] == "Full scorecard"
+    modal_text = block_text(modal["blocks"])
+    for row in bot.advisor.assess(DESCRIPTION).criteria:
+        assert modal_text.count(f"*{row.label.replace('&', '&amp;')}* · ") == 1
+    assert " · weight " in modal_text and unresolved_citations(modal["blocks"]) == []
 
     # "Share in channel" posts the same card for everyone and removes the private copy.
     share = button(blocks, ACTION_SHARE)
@@ -137,19 +146,29 @@ def test_feedback_is_stored_and_acknowledged_in_place(bot: Running) -> None:
     summary = store.summary()
     assert (summary.total, summary.up, summary.down) == (2, 1, 1)
     [reason] = summary.latest_reasons
-    assert reason.reason.startswith("wrong: 1.") and reason.reason.endswith("; the team knows Python")
+    first = decode_value(down["value"])["c"][0]
+    label = next(c.label for c in bot.advisor.rules.criteria if c.id == first)
+    assert options[0]["value"] == first and options[0]["text"]["text"] == label  # the answer's criteria as choices
+    assert reason.reason == f"wrong: {label}; the team knows Python" and reason.wrong == [first]
     assert reason.question == "Node or Python for a real-time chat app?"
+    # The vote is stored with the answer's criteria, and the one marked wrong is counted against it.
+    by_criterion = {c.criterion: c for c in summary.per_criterion}
+    assert set(by_criterion) == set(decode_value(down["value"])["c"])
+    assert (by_criterion[first].up, by_criterion[first].down, by_criterion[first].wrong) == (1, 1, 1)
 
 
-def test_full_assessment_button_posts_the_scorecard_in_the_thread(bot: Running) -> None:
+def test_full_assessment_button_opens_the_scorecard_privately(bot: Running) -> None:
     bot.slack.mention("Node or Python for a real-time chat app?", ts="20.000100")
     [reply] = bot.fake.wait_for("chat.postMessage")
     message: dict[str, Any] = {"ts": "90001.000100", "thread_ts": "20.000100", "text": "x", "blocks": blocks_of(reply)}
     bot.slack.click(ACTION_FULL_ASSESSMENT, button(message["blocks"], ACTION_FULL_ASSESSMENT)["value"], message=message)
-    [_, card] = bot.fake.wait_for("chat.postMessage", count=2)
-    assert card.args["thread_ts"] == "20.000100"
-    assert blocks_of(card)[0]["text"]["text"].startswith("Assessment:")
-    assert "*Scorecard*" in block_text(blocks_of(card))
+    [opened] = bot.fake.wait_for("views.open")
+    assert opened.args["trigger_id"].startswith("trigger-")
+    view = opened.args["view"]
+    assert view["callback_id"] == "scorecard_modal" and "Assessment:" in block_text(view["blocks"])
+    assert len(view["blocks"]) <= 100 and unresolved_citations(view["blocks"]) == []
+    bot.fake.settle()
+    assert len(bot.fake.ok_calls("chat.postMessage")) == 1  # no second card in the thread
 
 
 def test_curation_is_refused_to_non_admins(bot: Running) -> None:

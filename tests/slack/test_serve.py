@@ -176,3 +176,24 @@ def test_memory_deduplicator_forgets_after_the_ttl() -> None:
     for key in "bcde":
         seen.first_time(key)
     assert len(seen) <= 3
+
+
+def test_feedback_is_reported_by_criterion(settings: Settings, tmp_path: Path) -> None:
+    store = FeedbackStore(settings.feedback_db)
+    store.record("q1", "node", "U1", "up", message="C1:1", criteria=["realtime", "io_apis"])
+    down = store.record("q1", "node", "U2", "down", message="C1:1", criteria=["realtime", "io_apis"])
+    assert store.add_reason(down, "wrong: I/O-heavy APIs, gateways and microservices", wrong=["io_apis"])
+    again = store.record("q1", "node", "U2", "down", message="C1:1", criteria=["realtime", "io_apis"])
+    assert again == down  # the same vote, its criteria replaced, not doubled
+    store.add_reason(again, "wrong: I/O", wrong=["io_apis"])
+    summary = store.summary()
+    by = {c.criterion: (c.up, c.down, c.wrong) for c in summary.per_criterion}
+    assert by == {"realtime": (1, 1, 0), "io_apis": (1, 1, 1)}
+    assert summary.per_criterion[0].criterion == "io_apis"  # the most often wrong first
+    assert summary.latest_reasons[0].wrong == ["io_apis"]
+
+    result = CliRunner().invoke(cli(), ["feedback"])
+    assert result.exit_code == 0, result.output
+    assert "By criterion" in result.output and "I/O-heavy APIs" in result.output  # labels from the rules
+    as_json = CliRunner().invoke(cli(), ["feedback", "--json"])
+    assert '"per_criterion"' in as_json.output and '"wrong": 1' in as_json.output

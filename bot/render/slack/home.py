@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock
 from slack_sdk.models.views import View
 
-from bot.answer import LibrarySummary
+from bot.answer import ChannelSetting, LibrarySummary
 
+from .channels import home_channel_section
 from .escape import clip, escape, escape_clip, link
 from .ids import ACTION_OPEN_ADD_ARTICLE
 from .primitives import EXAMPLE_QUESTIONS, MAX_VIEW_BLOCKS, button, context, fit_lines, header, pack_sections, section
@@ -21,10 +24,13 @@ def help_blocks() -> list[Block]:
             "I answer *Node.js or Python for X?* the way a careful senior engineer would: a verdict, the reasons "
             "that decide it, where sources disagree, and a quote from a named article behind every reason."
         ),
-        section(f"*Ask* by mentioning me in a channel (I reply in the thread) or in a DM:\n{examples}"),
+        section(
+            f"*Ask* by mentioning me in a channel (I reply in the thread), in a DM, or in my assistant pane (my "
+            f"entry in the sidebar):\n{examples}"
+        ),
         section(
             "*Follow up* in the same thread, e.g. _what if our team only knows Python?_ I take the first question "
-            "into account and say what changed."
+            "into account and say what changed. Thanks and chatter in the thread get no reply."
         ),
         section(
             "*Assess a project*: `/stackpick a realtime dashboard with ML-based anomaly detection` gives a "
@@ -38,12 +44,21 @@ def help_blocks() -> list[Block]:
             "`/stackpick rollback` serves the previous version again. I message you a summary when it is live. "
             "Files on the server are added from its command line: `stackpick index add PATH`."
         ),
-        context(["👍 / 👎 under an answer tells the maintainers what to improve. `/stackpick help` shows this."]),
+        section(
+            "*Channels* (admins): `/stackpick config` shows how I answer in a channel; `/stackpick config "
+            "thread|private|mention-only|off` changes it (private: only the asker sees the answer, with a *Share "
+            "in channel* button). App Home lists the channels set up."
+        ),
+        context(["👍 / 👎 under an answer tells the maintainers what to improve (a 👎 asks which reason was wrong). "
+                 "`/stackpick help` shows this."]),
     ]
 
 
-def home_view(summary: LibrarySummary, *, is_admin: bool = False) -> View:
-    """The App Home tab: what stackpick does, how to ask, example questions, and the library it answers from."""
+def home_view(
+    summary: LibrarySummary, *, is_admin: bool = False, channel_settings: Sequence[ChannelSetting] | None = None
+) -> View:
+    """The App Home tab: what stackpick does, how to ask, example questions, and the library it answers from;
+    admins also get the channel settings (`channel_settings`) and the "Add article" button."""
     blocks: list[Block] = [
         header("stackpick"),
         section(
@@ -52,7 +67,8 @@ def home_view(summary: LibrarySummary, *, is_admin: bool = False) -> View:
         ),
         section(
             "*How to ask*\n• Mention me in a channel: `@stackpick Node or Python for a chat app?`\n"
-            "• Or write to me here in *Messages*; follow up in the thread.\n"
+            "• Or open me from the sidebar (the assistant pane), or write to me here in *Messages*; follow up in "
+            "the thread.\n"
             "• `/stackpick <project description>` for a full scorecard; `/stackpick` alone opens a form.\n"
             "• `/stackpick help` for everything else."
         ),
@@ -68,6 +84,8 @@ def home_view(summary: LibrarySummary, *, is_admin: bool = False) -> View:
         ),
     ]
     tail: list[Block] = []
+    if is_admin and channel_settings is not None:
+        tail.extend([DividerBlock(), *home_channel_section(channel_settings)])
     if is_admin:
         tail.append(ActionsBlock(elements=[button("Add article", ACTION_OPEN_ADD_ARTICLE, "add")], block_id="admin"))
     lines = []

@@ -14,11 +14,17 @@ ACTION_FEEDBACK_UP = "feedback_up"
 ACTION_FEEDBACK_DOWN = "feedback_down"
 ACTION_SHARE = "share_assessment"
 ACTION_OPEN_ADD_ARTICLE = "open_add_article"
+ACTION_SHARE_ANSWER = "share_answer"  # a private answer, posted in the channel's thread for everyone
+ACTION_FULL_SCORECARD = "full_scorecard"  # opens the scorecard modal
+ACTION_CHANNEL_MODE = "channel_mode"  # an admin picks how stackpick answers in a channel
+ACTION_OPEN_CHANNEL_SETTINGS = "open_channel_settings"
 BLOCK_ANSWER_ACTIONS = "answer_actions"
 BLOCK_FEEDBACK_ACK = "feedback_ack"
 TRAITS_MODAL = "traits_modal"
 ADD_ARTICLE_MODAL = "add_article_modal"
 FEEDBACK_MODAL = "feedback_reason_modal"
+SCORECARD_MODAL = "scorecard_modal"
+CHANNEL_SETTINGS_MODAL = "channel_settings_modal"
 TEXT_PARTS = 3  # the add-article form splits the text over inputs: Slack caps one input at 3000 characters
 
 

@@ -116,10 +116,13 @@ def add_article_modal(private_metadata: str = "") -> View:
     )
 
 
-def feedback_reason_modal(reasons: Sequence[str], private_metadata: str = "") -> View:
-    """After a 👎: which reason was wrong (optional), and anything else the user wants to say."""
-    blocks: list[Block] = [section("Thanks. Which part was wrong? Both questions are optional.")]
-    if reasons:
+def feedback_reason_modal(choices: Sequence[tuple[str, str]], private_metadata: str = "") -> View:
+    """After a 👎: which of the answer's reasons (its criteria) was wrong, and anything else the user wants to say.
+
+    `choices` are (criterion id, label) pairs; the id is what is stored with the vote.
+    """
+    blocks: list[Block] = [section("Thanks. Which reason was wrong? Both questions are optional.")]
+    if choices:
         blocks.append(
             InputBlock(
                 block_id="reasons",
@@ -127,7 +130,7 @@ def feedback_reason_modal(reasons: Sequence[str], private_metadata: str = "") ->
                 optional=True,
                 element=CheckboxesElement(
                     action_id="reasons",
-                    options=[option(str(i), f"{i}. {r}") for i, r in enumerate(reasons[:MAX_REASONS], start=1)],
+                    options=[option(cid, label) for cid, label in list(choices)[:MAX_REASONS]],
                 ),
             )
         )

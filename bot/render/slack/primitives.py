@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    Block,
     ButtonElement,
     ContextBlock,
     HeaderBlock,
@@ -15,9 +16,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.answer import SIDE_LABELS, VERDICT_WORDS, Answer, Citation
+from bot.answer import SIDE_LABELS, VERDICT_WORDS
 
-from .escape import clip, escape, escape_clip, link
+from .escape import clip, escape_clip
 
 # Slack's documented limits (https://docs.slack.dev/reference/block-kit/blocks).
 MAX_MESSAGE_BLOCKS = 50
@@ -30,6 +31,13 @@ MAX_BUTTON_TEXT = 75
 MAX_OPTION_TEXT = 75
 MAX_PRIVATE_METADATA = 3000
 MAX_FALLBACK_TEXT = 3000
+# Slack's budget for one message's text. Blocks get 9,000 and the notification text at most 2,500, so a message
+# stays under 12,000 with room to spare; what does not fit is behind a button (the full scorecard).
+MAX_MESSAGE_TEXT = 12_000
+MAX_BLOCKS_TEXT = 9_000
+MAX_NOTIFICATION_TEXT = 2_500
+# A modal is no message, but is kept readable the same way (and well inside Slack's view size).
+MAX_VIEW_TEXT = 24_000
 
 # Our own budgets, well inside Slack's: a reply should be read in a minute, not scrolled through.
 MAX_REASONS = 4
@@ -39,19 +47,11 @@ QUOTE_CHARS = 400
 SHORT_QUOTE_CHARS = 240
 CONTEXT_ELEMENT_CHARS = 1000
 QUESTION_ECHO_CHARS = 300
-MAX_SOURCE_CONTEXTS = 3
 
 APOLOGY = "Sorry, something went wrong while I was working on that. It has been logged; please try again in a minute."
 
 # Which side a reason or criterion favours, at a glance (matches the verdict headers).
 SIDE_MARKS: dict[str, str] = {"node": "🟩", "python": "🐍"}
-
-EXAMPLE_QUESTIONS = (
-    "Node or Python for a real-time chat app?",
-    "Should we build our ML-backed recommendation API in Python or Node.js?",
-    "Node.js or Python for a CPU-heavy image processing service?",
-    "Our team only knows JavaScript: Node or Python for a REST API?",
-)
 
 EXAMPLE_QUESTIONS = (
     "Node or Python for a real-time chat app?",
@@ -110,10 +110,6 @@ def confidence_words(confidence: float) -> str:
     return "low"
 
 
-def markers(numbers: Iterable[int]) -> str:
-    return "".join(f"[{n}]" for n in numbers)
-
-
 def side_name(side: str | None) -> str:
     return SIDE_LABELS.get(side or "", "neither side")
 
@@ -122,14 +118,28 @@ def humanize(identifier: str) -> str:
     return identifier.replace("_", " ").replace("-", " ").strip().capitalize() or identifier
 
 
-def cited(answer: Answer, numbers: Iterable[int]) -> list[Citation]:
-    by_id = {c.id: c for c in answer.citations}
-    return [by_id[n] for n in numbers if n in by_id]
+def question_context(question: str, confidence: float | None, label: str = "Q") -> ContextBlock:
+    items = []
+    if confidence is not None:
+        items.append(f"Confidence: *{confidence_words(confidence)}* ({confidence:.2f})")
+    if question.strip():
+        items.append(f"{label}: {escape_clip(' '.join(question.split()), QUESTION_ECHO_CHARS)}")
+    return context(items or ["—"])
 
 
-def quote_lines(citations: Sequence[Citation], limit: int) -> list[str]:
-    # Every line of a quote starts with ">" so a multi-line passage stays inside the quote block.
-    return [f"> “{escape_clip(' '.join(c.quote.split()), limit)}” [{c.id}]" for c in citations]
+def block_text_length(blocks: Iterable[Block | dict[str, Any]]) -> int:
+    """Characters of text a person can read in these blocks (sections, fields, contexts, headers, buttons):
+    what Slack's 12,000-character budget for a message counts."""
+    total = 0
+    for block in blocks:
+        data = block.to_dict() if isinstance(block, Block) else block
+        total += len((data.get("text") or {}).get("text", "")) if isinstance(data.get("text"), dict) else 0
+        for field in data.get("fields") or []:
+            total += len(field.get("text", ""))
+        for element in data.get("elements") or []:
+            text = element.get("text")
+            total += len(text) if isinstance(text, str) else len((text or {}).get("text", ""))
+    return total
 
 
 def fit_lines(lines: Sequence[str], limit: int = MAX_SECTION_TEXT) -> str:
@@ -171,61 +181,3 @@ def pack_sections(chunks: Sequence[str], max_blocks: int, more: str = "…and {n
         tail = "\n" + more.format(n=hidden)
         texts[-1] = fit_lines(texts[-1].split("\n"), MAX_SECTION_TEXT - len(tail)) + tail
     return [section(t) for t in texts]
-
-
-def source_contexts(citations: Sequence[Citation], max_blocks: int = MAX_SOURCE_CONTEXTS) -> list[ContextBlock]:
-    """Sources as context blocks, one element per article: `[1][4] Title · date · link`, ten to a block."""
-    if not citations or max_blocks <= 0:
-        return []
-    by_article: dict[str, list[Citation]] = {}
-    for citation in citations:
-        by_article.setdefault(citation.article, []).append(citation)
-    elements: list[str] = []
-    for group in by_article.values():
-        first = group[0]
-        numbers = markers(c.id for c in group[:12]) + ("…" if len(group) > 12 else "")
-        parts = [f"*{numbers}* {escape_clip(first.title or first.article, 150)}"]
-        if first.date:
-            parts.append(escape(first.date[:32]))
-        if first.url:
-            parts.append(link(first.url, "link"))
-        element = " · ".join(parts)
-        if len(element) > CONTEXT_ELEMENT_CHARS and first.url:
-            element = " · ".join(parts[:-1])  # a pathological URL: leave the link out rather than cut it
-        elements.append(element)
-    capacity = max_blocks * MAX_CONTEXT_ELEMENTS
-    if len(elements) > capacity:
-        hidden = len(elements) - capacity + 1
-        elements = [*elements[: capacity - 1], f"…and {hidden} more sources"]
-    return [context(elements[i : i + MAX_CONTEXT_ELEMENTS]) for i in range(0, len(elements), MAX_CONTEXT_ELEMENTS)]
-
-
-def question_context(question: str, confidence: float | None, label: str = "Q") -> ContextBlock:
-    items = []
-    if confidence is not None:
-        items.append(f"Confidence: *{confidence_words(confidence)}* ({confidence:.2f})")
-    if question.strip():
-        items.append(f"{label}: {escape_clip(' '.join(question.split()), QUESTION_ECHO_CHARS)}")
-    return context(items or ["—"])
-
-
-def disagreement_section(answer: Answer) -> SectionBlock | None:
-    if not answer.disagreements:
-        return None
-    lines = ["*Sources disagree*"]
-    for item in answer.disagreements[:MAX_DISAGREEMENTS]:
-        lines.append(f"• {escape_clip(item.text, 500)} {markers(item.citations)}")
-        lines.extend(quote_lines(cited(answer, item.citations[:2]), SHORT_QUOTE_CHARS))
-    hidden = len(answer.disagreements) - MAX_DISAGREEMENTS
-    if hidden > 0:
-        lines.append(f"…and {hidden} more")
-    return section(fit_lines(lines), block_id="disagreements")
-
-
-def used_citations(answer: Answer, reasons: Sequence[Any], extra: Iterable[int] = ()) -> list[Citation]:
-    numbers: set[int] = set(extra)
-    for reason in reasons:
-        numbers.update(reason.citations)
-    for item in answer.disagreements[:MAX_DISAGREEMENTS]:
-        numbers.update(item.citations)
-    return [c for c in answer.citations if c.id in numbers]

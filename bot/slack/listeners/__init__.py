@@ -5,9 +5,10 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.slack.context import AppContext
-from bot.slack.listeners import actions, commands, events, views
+from bot.slack.listeners import actions, assistant, channel_config, commands, events, views
 
 
 def register_all(app: App, ctx: AppContext) -> None:
-    for module in (events, commands, actions, views):
+    # The assistant first: its middleware takes the pane's (and DM threads') events before the message listener.
+    for module in (assistant, events, commands, actions, views, channel_config):
         module.register(app, ctx)

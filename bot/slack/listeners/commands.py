@@ -1,4 +1,4 @@
-"""`/stackpick`: assess a description, the traits form, help, and (admins) add, list, remove, reindex, roll back."""
+"""`/stackpick`: assess a description, the traits form, help; admins curate the library and set channel modes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.render.slack.channels import MODE_WORDS
 from bot.render.slack.curation import library_blocks, library_fallback_text
 from bot.render.slack.escape import escape_clip
 from bot.render.slack.home import help_blocks
@@ -16,6 +17,7 @@ from bot.render.slack.ids import encode_value
 from bot.render.slack.modals import add_article_modal, traits_modal
 from bot.slack.context import AppContext, responder
 from bot.slack.jobs import assessment_to_response_url, parse_add, run_curation, slack_source_refusal
+from bot.slack.listeners.channel_config import config_command
 from knowledge.corpus import ID_PATTERN as ARTICLE_ID
 
 log = logging.getLogger("stackpick.slack")
@@ -37,6 +39,8 @@ def register(app: App, ctx: AppContext) -> None:
             _open(client, command, traits_modal(ctx.advisor.form(), encode_value({"c": channel}, shrink="c")))
         elif verb == "help" and not rest.strip():
             ack(response_type="ephemeral", text="How to use stackpick", blocks=help_blocks())
+        elif verb == "config" and (not rest.strip() or rest.strip().lower() in MODE_WORDS):
+            config_command(ack, ctx, command, rest)
         elif verb == "reindex" and not rest.strip():
             if not _allowed(ack, ctx, user):
                 return

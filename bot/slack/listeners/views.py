@@ -106,14 +106,19 @@ def register(app: App, ctx: AppContext) -> None:
         ack()
         state = _state(view)
         element = state.get("reasons", {}).get("reasons") or {}
-        picked = [o.get("text", {}).get("text", "") for o in element.get("selected_options") or []]
+        picked = [(str(o.get("value") or ""), str((o.get("text") or {}).get("text") or ""))
+                  for o in element.get("selected_options") or []]
+        # Only criteria of the rules are stored: the options' values come back from Slack, but could be forged.
+        known = {c.id for c in ctx.advisor.rules.criteria}
+        wrong = [cid for cid, _ in picked if cid in known]
         comment = _text(state, "comment")
-        reason = "; ".join([*(f"wrong: {p}" for p in picked), *([comment] if comment else [])])
+        reason = "; ".join([*(f"wrong: {label}" for cid, label in picked if cid in known),
+                            *([comment] if comment else [])])
         if not reason:
             return
         feedback_id = decode_value(view.get("private_metadata")).get("f")
         try:
-            if not isinstance(feedback_id, int) or not ctx.feedback.add_reason(feedback_id, reason):
+            if not isinstance(feedback_id, int) or not ctx.feedback.add_reason(feedback_id, reason, wrong=wrong):
                 log.warning("feedback reason without a vote to attach to (user=%s)", body.get("user", {}).get("id"))
         except Exception:
             log.exception("storing the feedback reason failed (user=%s)", body.get("user", {}).get("id"))

@@ -49,7 +49,7 @@ def test_answers_are_grounded_and_shaped(fake_advisor: Advisor, question: str, v
 def test_json_has_exactly_the_documented_fields(fake_advisor: Advisor) -> None:
     data = json.loads(fake_advisor.ask("Node or Python for streaming?").model_dump_json())
     assert set(data) == {"question", "verdict", "confidence", "summary", "reasons", "disagreements", "citations"}
-    assert set(data["citations"][0]) == {"id", "article", "title", "date", "url", "quote"}
+    assert set(data["citations"][0]) == {"id", "article", "title", "date", "url", "quote", "author", "publisher"}
     assert set(data["reasons"][0]) == {"text", "favors", "criterion", "citations"}
 
 

@@ -5,25 +5,26 @@ from __future__ import annotations
 import json
 import re
 
-from block_limits import limit_problems
+from block_limits import limit_problems, unresolved_citations
 from render_samples import EVIL, citation
 
 from bot.answer import AddReport, Answer, ArticleInfo, Assessment, CriterionScore, LibrarySummary
 from bot.engine.traits import form_questions
 from bot.render.slack.answer import answer_blocks, answer_fallback_text, feedback_ack_block
-from bot.render.slack.assessment import assessment_blocks
+from bot.render.slack.assessment import assessment_blocks, assessment_fallback_text, scorecard_modal
 from bot.render.slack.curation import curation_report_text
 from bot.render.slack.home import help_blocks, home_view
 from bot.render.slack.ids import (
     ACTION_FEEDBACK_DOWN,
     ACTION_FEEDBACK_UP,
     ACTION_FULL_ASSESSMENT,
+    ACTION_FULL_SCORECARD,
     ACTION_SHARE,
     decode_value,
     encode_value,
 )
 from bot.render.slack.modals import add_article_modal, feedback_reason_modal, traits_modal
-from bot.render.slack.primitives import MAX_VIEW_BLOCKS
+from bot.render.slack.primitives import MAX_MESSAGE_TEXT, MAX_VIEW_BLOCKS, block_text_length
 
 
 def dicts(blocks: list) -> list[dict]:
@@ -60,10 +61,12 @@ def test_answer_has_verdict_reasons_disagreement_sources_and_buttons(answer: Ans
     ]
     actions = buttons(blocks)
     assert decode_value(actions[ACTION_FULL_ASSESSMENT]["value"]) == {"q": answer.question}
-    assert decode_value(actions[ACTION_FEEDBACK_UP]["value"]) == {"v": "node", "q": answer.question}
-    assert decode_value(actions[ACTION_FEEDBACK_DOWN]["value"])["r"][1] == "Team skills favour Python."
+    expected = {"v": "node", "c": ["realtime", "team_python"], "q": answer.question}
+    assert decode_value(actions[ACTION_FEEDBACK_UP]["value"]) == expected
+    assert decode_value(actions[ACTION_FEEDBACK_DOWN]["value"])["c"] == ["realtime", "team_python"]
     assert limit_problems(blocks) == []
-    assert answer_fallback_text(answer).startswith("🟩 Node.js: Node.js: the articles")
+    # The push text names the verdict once (the summary starts with it already).
+    assert answer_fallback_text(answer) == "🟩 Node.js: the articles favour it on real-time."
 
 
 def test_echoed_text_is_escaped(answer: Answer) -> None:
@@ -97,31 +100,48 @@ def test_longest_assessment_stays_within_limits(longest: Assessment) -> None:
     for shareable in (True, False):
         blocks = dicts(assessment_blocks(longest, shareable, shared_by="U1"))
         assert limit_problems(blocks) == []
+        assert block_text_length(blocks) + len(assessment_fallback_text(longest)) < MAX_MESSAGE_TEXT
         no_live_markup([b for b in blocks if "Shared by" not in json.dumps(b)])
-        text = json.dumps(blocks, ensure_ascii=False)
-        shown = text.count("*Criterion ")
-        hidden = int(re.search(r"…and (\d+) more criteria", text).group(1))  # type: ignore[union-attr]
-        assert shown + hidden == 300 and shown > 10
-        assert (ACTION_SHARE in buttons(blocks)) is shareable
+        assert_every_number_resolves(blocks)
+        assert (ACTION_SHARE in buttons(blocks)) is shareable and ACTION_FULL_SCORECARD in buttons(blocks)
+    modal = scorecard_modal(longest).to_dict()
+    assert limit_problems(modal["blocks"], max_blocks=MAX_VIEW_BLOCKS) == []
+    assert_every_number_resolves(modal["blocks"])
+    text = json.dumps(modal, ensure_ascii=False)
+    shown = text.count("*Criterion ")
+    hidden = int(re.search(r"…and (\d+) more criteria", text).group(1))  # type: ignore[union-attr]
+    assert shown + hidden == 300 and shown > 10
 
 
-def test_assessment_lists_every_criterion_with_side_weight_and_evidence(answer: Answer) -> None:
+def test_the_card_shows_what_applies_once_and_the_modal_every_criterion_with_its_weight(answer: Answer) -> None:
     rows = [
         CriterionScore(
             id="realtime", label="Real-time", weight=3, relevance=0.9, favors="node", score=2.1, citations=[1]
         ),
-        CriterionScore(id="data_ml", label="Data & ML", weight=2, relevance=0.1, favors=None, score=0.0, citations=[]),
+        CriterionScore(id="latency", label="Latency", weight=1.2, relevance=0.5, favors="node", score=1, citations=[2]),
+        CriterionScore(id="data_ml", label="Data & ML", weight=2, relevance=0.0, favors=None, score=0.0, citations=[]),
     ]
     assessment = Assessment(**answer.model_dump(), criteria=rows, flip="If the team only knew Python.")
-    blocks = dicts(assessment_blocks(assessment, True))
-    text = "\n".join((b.get("text") or {}).get("text", "") for b in blocks)
-    assert "*Real-time* · 🟩 favours *Node.js* · weight 3 · relevance 0.90 · strength 2.10 [1]" in text
-    assert "*Data &amp; ML* · no clear side · weight 2" in text
-    assert "_no evidence in the library_" in text
+    card = dicts(assessment_blocks(assessment, True, min_relevance=0.35))
+    text = block_text_of(card)
     assert "*What would change the verdict:* If the team only knew Python." in text
-    share = buttons(blocks)[ACTION_SHARE]
+    assert text.count("Real-time") == 1  # a reason, so not repeated among the criteria that apply
+    assert "*Also applies*\n*Latency* · 🟩 favours *Node.js* [2]" in text
+    assert "Data &amp; ML" not in text and "weight" not in text  # neither idle criteria nor internal weights
+    assert "1 more criteria of the scoring rules" in json.dumps(card, ensure_ascii=False)
+    share = buttons(card)[ACTION_SHARE]
     assert share["style"] == "primary" and decode_value(share["value"]) == {"d": answer.question}
-    assert blocks[0]["text"]["text"] == "Assessment: 🟩 Node.js"
+    assert decode_value(buttons(card)[ACTION_FULL_SCORECARD]["value"]) == {"d": answer.question}
+    assert card[0]["text"]["text"] == "Assessment: 🟩 Node.js"
+    assert_every_number_resolves(card)
+
+    modal = scorecard_modal(assessment).to_dict()
+    assert modal["type"] == "modal" and modal["title"]["text"] == "Full scorecard"
+    shown = block_text_of(modal["blocks"])
+    assert "*Real-time* · 🟩 favours *Node.js* · weight 3 · relevance 0.90 · strength 2.10 · ⭐ decisive [1]" in shown
+    assert "*Data &amp; ML* · no clear side · weight 2 · relevance 0.00" in shown
+    assert "_no evidence in the library_" in shown
+    assert_every_number_resolves(modal["blocks"])
 
 
 def test_out_of_scope_offers_help_and_feedback_but_no_assessment() -> None:
@@ -170,9 +190,10 @@ def test_modals_are_valid_views(rules) -> None:  # type: ignore[no-untyped-def]
     assert [b["block_id"] for b in traits["blocks"]] == ["needs", "team_knows", "team_experience", "scale", "notes"]
     add = add_article_modal().to_dict()
     assert [b["block_id"] for b in add["blocks"]] == ["title", "url", "date", "text_1", "text_2", "text_3", "force"]
-    reasons = feedback_reason_modal(["x" * 200, "second"], "{}").to_dict()
+    reasons = feedback_reason_modal([("realtime", "x" * 200), ("team_python", "Team skills in Python")], "{}").to_dict()
     options = reasons["blocks"][1]["element"]["options"]
     assert len(options) == 2 and all(len(o["text"]["text"]) <= 75 for o in options)
+    assert [o["value"] for o in options] == ["realtime", "team_python"]  # the criterion is what gets stored
 
 
 def test_encode_value_shrinks_the_named_field() -> None:
@@ -189,19 +210,26 @@ def test_curation_report() -> None:
     assert curation_report_text(report, "rebuild").startswith("✅ Rebuilt the index: 12 passages")
 
 
-def test_sources_are_grouped_by_article_and_idle_criteria_come_last(answer: Answer) -> None:
-    same = [citation(n, article="one", title="The One Article") for n in (1, 2)] + [citation(3), citation(4)]
+def test_sources_are_grouped_by_article_with_byline_and_the_modal_keeps_the_engines_order(answer: Answer) -> None:
+    same = [citation(n, article="one", title="The One Article", author="Ada", publisher="Acme") for n in (1, 2)]
+    same += [citation(3, publisher="Example Press"), citation(4)]
     rows = [
         CriterionScore(id="a", label="Triggered", weight=1, relevance=0.8, favors="node", score=1, citations=[1]),
         CriterionScore(id="b", label="Idle", weight=1, relevance=0.0, favors="python", score=-1, citations=[3]),
     ]
     assessment = Assessment(**answer.model_dump(exclude={"citations"}), citations=same, criteria=rows)
     blocks = dicts(assessment_blocks(assessment, False))
-    sources = [e["text"] for b in blocks[-2:] if b["type"] == "context" for e in b["elements"]]
-    assert sources[0] == "*[1][2]* The One Article · 2024-04-14 · <https://example.com/1|link>"
-    text = block_text_of(blocks)
-    assert text.index("*Triggered*") < text.index("_Criteria this project does not trigger") < text.index("*Idle*")
+    sources = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"] if e["text"].startswith("*[")]
+    assert sources[0] == "*[1][2]* The One Article · Ada, Acme · 2024-04-14 · <https://example.com/1|link>"
+    assert "*[3]* Article 3 · Example Press · 2024-04-14 · <https://example.com/3|link>" in sources
+    text = block_text_of(scorecard_modal(assessment).to_dict()["blocks"])
+    assert text.index("*Triggered*") < text.index("*Idle*")
 
 
 def block_text_of(blocks: list[dict]) -> str:
     return "\n".join((b.get("text") or {}).get("text", "") for b in blocks)
+
+
+def assert_every_number_resolves(blocks: list[dict]) -> None:
+    problems = unresolved_citations(blocks)
+    assert problems == [], problems
