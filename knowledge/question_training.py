@@ -29,6 +29,7 @@ class LabeledQuestion(BaseModel):
     q: str
     kind: MessageKind = "question"
     criteria: list[str] | None = None
+    not_criteria: list[str] = []  # criteria it does not turn on (a 👎 that named them as the wrong reasons)
     inverse: bool | None = None
     id: str | None = None
 
@@ -51,7 +52,7 @@ def load_questions(paths: Iterable[Path], criteria: set[str], tune_only: bool = 
             except ValidationError as exc:
                 first = exc.errors()[0]
                 raise LabelError(f"{path}: entry {n}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
-            unknown = set(entry.criteria or []) - criteria
+            unknown = (set(entry.criteria or []) | set(entry.not_criteria)) - criteria
             if unknown:
                 raise LabelError(f"{path}: entry {n} names unknown criteria {sorted(unknown)}")
             if tune_only and entry.id and part_of(entry.id, moved) == "held_out":
@@ -90,11 +91,14 @@ def train_question_model(questions: Sequence[LabeledQuestion], rules: Rules, emb
     criteria_coef = np.zeros((len(ids), x.shape[1]), dtype=np.float32)
     criteria_intercept = np.full(len(ids), -30.0, dtype=np.float32)
     for k, cid in enumerate(ids):
-        target = np.asarray([cid in (questions[n].criteria or []) for n in labeled])
+        # A question whose criteria are known teaches every criterion; one that only says which criteria it is not
+        # about (an exported 👎) teaches those as negatives.
+        rows = labeled + [n for n, q in enumerate(questions) if q.criteria is None and cid in q.not_criteria]
+        target = np.asarray([cid in (questions[n].criteria or []) for n in rows])
         if target.sum() < 2 or target.all():
             continue
         model = LogisticRegression(C=c, max_iter=3000, random_state=SEED, class_weight="balanced")
-        model.fit(x[labeled], target)
+        model.fit(x[rows], target)
         criteria_coef[k], criteria_intercept[k] = model.coef_[0], model.intercept_[0]
 
     known = [n for n, q in enumerate(questions) if q.inverse is not None or (q.criteria is not None)]

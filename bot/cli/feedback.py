@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +20,8 @@ from .app import app
 def feedback(
     json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     latest: int = typer.Option(10, "--latest", help="How many recent 👎 explanations to show."),
+    export: Annotated[Path | None, typer.Option("--export", help="Write every 👎 to this YAML file as labeled "
+                                                "questions for `stackpick train` (review it first).")] = None,
 ) -> None:
     """Summarize the 👍/👎 feedback given in Slack: totals, per verdict, per criterion, and the latest explained 👎.
 
@@ -33,11 +37,27 @@ def feedback(
         stackpick feedback --latest 25
 
         stackpick feedback --json | jq .per_criterion
+
+        stackpick feedback --export ours/downvotes.yaml   (then STACKPICK_TRAINING_QUESTIONS=ours/downvotes.yaml
+        stackpick train)
     """
     from bot.services.feedback import FeedbackStore
 
     settings = Settings()
     store = FeedbackStore.from_settings(settings)
+    if export is not None:
+        import yaml
+
+        entries = store.downvotes()
+        try:
+            export.parent.mkdir(parents=True, exist_ok=True)
+            export.write_text(yaml.safe_dump(entries, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
+        except OSError as exc:
+            typer.echo(f"Error: cannot write {export} ({exc.strerror})", err=True)
+            raise typer.Exit(1) from exc
+        typer.echo(f"Wrote {len(entries)} 👎 as labeled questions to {export}: review them (add `criteria` where you "
+                   "know them), then train with STACKPICK_TRAINING_QUESTIONS and `stackpick train`.")
+        return
     summary = store.summary(latest=latest)
     if json_output:
         typer.echo(json.dumps(summary.model_dump(), ensure_ascii=False))

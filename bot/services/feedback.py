@@ -283,6 +283,35 @@ class FeedbackStore:
         return FeedbackSummary(total=up + down, up=up, down=down, per_verdict=per_verdict, latest_reasons=reasons,
                                per_criterion=per_criterion)
 
+    def downvotes(self) -> list[dict[str, Any]]:
+        """Every 👎 as a labeled question for training (the format of knowledge/labeled/train_questions.yaml).
+
+        A 👎 says the answer was wrong, not what the right one is: the criteria the voter marked as the wrong
+        reasons become `not_criteria` (negative labels), and nothing else is guessed; a person reviewing the file
+        can add `criteria` before training on it (STACKPICK_TRAINING_QUESTIONS).
+        """
+        with self.engine.connect() as db:
+            rows = db.execute(
+                select(feedback.c.id, feedback.c.question, feedback.c.verdict, feedback.c.reason,
+                       feedback.c.created_at)
+                .where(feedback.c.value == "down")
+                .order_by(feedback.c.id)
+            ).all()
+            marked: dict[int, list[str]] = {}
+            for fid, criterion in db.execute(
+                select(feedback_criteria.c.feedback_id, feedback_criteria.c.criterion)
+                .where(feedback_criteria.c.wrong.is_(True))
+                .order_by(feedback_criteria.c.criterion)
+            ):
+                marked.setdefault(int(fid), []).append(criterion)
+        out = []
+        for fid, question, verdict, reason, created in rows:
+            entry: dict[str, Any] = {"q": question, "kind": "question", "not_criteria": marked.get(int(fid), []),
+                                     "wrong_verdict": verdict,
+                                     "note": f"👎 #{fid} on {created[:10]}" + (f": {reason}" if reason else "")}
+            out.append(entry)
+        return out
+
     def close(self) -> None:
         """Release pooled connections (a test or a CLI command that is done with the store)."""
         self.engine.dispose()
