@@ -33,6 +33,7 @@ ARTICLE = REPO / "deploy" / "smoke-article.html"
 QUESTION = "Node.js or Python for a real-time chat app?"
 DEADLINE = 240.0  # generous: a wait ends as soon as its condition holds, so a slow machine is slower, never red
 SERVING_UID = "10001"
+IMAGE_PORT = 3000  # EXPOSE and HEALTHCHECK of deploy/Dockerfile
 
 
 def step(text: str) -> None:
@@ -103,9 +104,19 @@ def container(docker: str, image: str, name: str, port: int, fake: FakeSlack, si
         run(docker, "rm", "-f", "-v", name, check=False)
 
 
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def check_image(docker: str, image: str) -> None:
     name = f"stackpick-verify-{os.getpid()}"
-    port = free_port()
+    # The image's port, so its HEALTHCHECK runs exactly as written, unless something on this machine holds it.
+    port = IMAGE_PORT if port_is_free(IMAGE_PORT) else free_port()
     base_url = f"http://127.0.0.1:{port}"
     signing_secret = secrets.token_hex(16)
     fake = FakeSlack()
@@ -120,9 +131,12 @@ def check_image(docker: str, image: str) -> None:
             ok("the bot checked its token with auth.test on the fake Slack API")
 
             health = json.loads(run(docker, "inspect", "-f", "{{json .Config.Healthcheck.Test}}", image).stdout)
-            assert health[0] == "CMD", health
-            run(docker, "exec", name, *health[1:])
-            ok("the image's HEALTHCHECK command exits 0 inside the container")
+            if health[0] != "CMD" or f":{IMAGE_PORT}/healthz" not in " ".join(health):
+                raise Failed(f"unexpected HEALTHCHECK: {health}")
+            moved = port != IMAGE_PORT
+            run(docker, "exec", name, *(h.replace(f":{IMAGE_PORT}/", f":{port}/") for h in health[1:]))
+            ok("the image's HEALTHCHECK command exits 0 inside the container"
+               + (f" (port {IMAGE_PORT} was taken here: run against {port})" if moved else ""))
 
             uid = run(docker, "exec", name, "id", "-u").stdout.strip()
             if uid != SERVING_UID:
@@ -226,9 +240,13 @@ def check_compose(docker: str, image: str, redis_image: str | None) -> None:
                                    "SLACK_API_URL=http://slack:8080/api/\nSTACKPICK_ADMINS=\n", encoding="utf-8")
         (root / "slack_stub.py").write_text(SLACK_STUB, encoding="utf-8")
         override: dict[str, Any] = {"services": {
-            "bot": {"image": image, "pull_policy": "never", "depends_on": {"slack": {"condition": "service_started"}}},
+            "bot": {"image": image, "pull_policy": "never", "depends_on": {"slack": {"condition": "service_healthy"}}},
             "slack": {"image": image, "pull_policy": "never", "user": f"{SERVING_UID}:{SERVING_UID}",
                       "read_only": True, "command": ["python", "/verify/slack_stub.py"],
+                      # Its own check, not the image's (the bot's /healthz on port 3000); the bot waits for it.
+                      "healthcheck": {"test": ["CMD", "python", "-c", "import urllib.request; urllib.request."
+                                               "urlopen('http://127.0.0.1:8080/api/api.test', timeout=2)"],
+                                      "interval": "2s", "timeout": "3s", "retries": 30},
                       "volumes": [f"{root / 'slack_stub.py'}:/verify/slack_stub.py:ro"]},
         }}
         if redis_image:
@@ -283,7 +301,11 @@ def check_compose(docker: str, image: str, redis_image: str | None) -> None:
                         or "unavailable" in line or "Traceback" in line]
             if problems:
                 raise Failed("the bot logged Redis problems:\n" + "\n".join(problems))
-            ok("the bot de-duplicates Slack events through Redis at redis:6379, with no Redis warning")
+            keys = run(*compose, "exec", "-T", "redis", "redis-cli", "--scan", "--pattern", "stackpick:event:*").stdout
+            if not {"stackpick:event:EvVerify1", "stackpick:event:EvVerify2"} <= set(keys.split()):
+                raise Failed(f"Redis does not hold the events' de-duplication keys: {keys.split()}")
+            ok("the bot de-duplicates Slack events through Redis at redis:6379 (it holds both events' keys), "
+               "with no Redis warning")
         except BaseException:
             print(run(*compose, "logs", "--no-color", "--tail", "40", check=False).stdout, file=sys.stderr)
             raise
