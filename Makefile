@@ -87,7 +87,8 @@ bench: install
 	$(BIN)/python -m benchmarks.retrieval
 	$(BIN)/python -m benchmarks.speed $(BENCH_ARGS)
 
-# The serving image (deploy/Dockerfile) with Docker or Podman, whichever is installed (ENGINE=podman to choose).
+# The serving image (deploy/Dockerfile) with Docker or Podman, whichever is installed (ENGINE=podman to choose;
+# Podman builds in Docker's format, since the OCI format has no HEALTHCHECK).
 # IMAGE_BUILD_ARGS passes more, e.g. IMAGE_BUILD_ARGS="--build-arg TORCH_INDEX_URL=https://mirror/whl/cpu".
 # deploy/verify-image.sh builds it and checks it end to end (not part of `make test`).
 IMAGE ?= stackpick:0.1.0
@@ -104,7 +105,7 @@ image:
 		echo "make image: $(ENGINE) is installed but its engine does not answer ('$(ENGINE) info' fails):" >&2; \
 		echo "start it (sudo systemctl start docker, or run dockerd), or check your access to its socket." >&2; \
 		exit 1; }
-	$(ENGINE) build -f deploy/Dockerfile -t $(IMAGE) $(IMAGE_BUILD_ARGS) .
+	$(ENGINE) build -f deploy/Dockerfile -t $(IMAGE) $(if $(findstring podman,$(ENGINE)),--format docker) $(IMAGE_BUILD_ARGS) .
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

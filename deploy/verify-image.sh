@@ -51,7 +51,7 @@ log=$(mktemp -t stackpick-build.XXXXXX.log)
 step "docker build -f deploy/Dockerfile -t ${IMAGE} ${build_args[*]:-} . (full log: ${log})"
 started=$(date +%s)
 # Only the step lines here (the legacy builder's "Step n/m", BuildKit's "#n [stage]"); everything is in the log.
-if ! docker build --network host -f deploy/Dockerfile -t "$IMAGE" "${build_args[@]}" . >"$log" 2>&1; then
+if ! docker build --force-rm --network host -f deploy/Dockerfile -t "$IMAGE" "${build_args[@]}" . >"$log" 2>&1; then
     grep -E '^(Step [0-9]+/[0-9]+ :|#[0-9]+ \[)' "$log" | cut -c1-150 || true
     echo "--- the end of the build log:" >&2
     tail -n 25 "$log" >&2

@@ -164,6 +164,9 @@ def check_image(docker: str, image: str) -> None:
             finally:
                 sender.http.close()
 
+            memory = run(docker, "stats", "--no-stream", "--format", "{{.MemUsage}}", name).stdout.strip()
+            ok(f"memory of the serving container after answering: {memory}")
+
             asked = json.loads(run(docker, "exec", name, "stackpick", "ask", "--json", QUESTION).stdout)
             if asked["verdict"] not in {"node", "python", "both", "depends"} or not asked["citations"]:
                 raise Failed(f"`stackpick ask` gave no grounded verdict: {asked}")
