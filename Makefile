@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install services run console index test soak unit lint bench eval clean readme-slack
+.PHONY: install services run console index test soak unit lint bench eval image clean readme-slack
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -86,6 +86,26 @@ BENCH_ARGS ?=
 bench: install
 	$(BIN)/python -m benchmarks.retrieval
 	$(BIN)/python -m benchmarks.speed $(BENCH_ARGS)
+
+# The serving image (deploy/Dockerfile) with Docker or Podman, whichever is installed (ENGINE=podman to choose;
+# Podman builds in Docker's format, since the OCI format has no HEALTHCHECK).
+# IMAGE_BUILD_ARGS passes more, e.g. IMAGE_BUILD_ARGS="--build-arg TORCH_INDEX_URL=https://mirror/whl/cpu".
+# deploy/verify-image.sh builds it and checks it end to end (not part of `make test`).
+IMAGE ?= stackpick:0.1.0
+ENGINE ?= $(shell command -v docker >/dev/null 2>&1 && echo docker || { command -v podman >/dev/null 2>&1 && echo podman; })
+IMAGE_BUILD_ARGS ?=
+image:
+	@if [ -z "$(ENGINE)" ]; then \
+		echo "make image needs Docker or Podman, and neither docker nor podman is on PATH." >&2; \
+		echo "Install one (Debian: sudo apt-get install -y docker.io, or podman), or set ENGINE=/path/to/it." >&2; \
+		exit 1; \
+	fi
+	@command -v $(ENGINE) >/dev/null 2>&1 || { echo "make image: ENGINE=$(ENGINE) is not installed." >&2; exit 1; }
+	@$(ENGINE) info >/dev/null 2>&1 || { \
+		echo "make image: $(ENGINE) is installed but its engine does not answer ('$(ENGINE) info' fails):" >&2; \
+		echo "start it (sudo systemctl start docker, or run dockerd), or check your access to its socket." >&2; \
+		exit 1; }
+	$(ENGINE) build -f deploy/Dockerfile -t $(IMAGE) $(if $(findstring podman,$(ENGINE)),--format docker) $(IMAGE_BUILD_ARGS) .
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -344,15 +344,59 @@ def test_torch_is_installed_only_in_the_build_stage_from_the_cpu_index() -> None
     build, *later = dockerfile_stages()
     installs = pip_installs(build)
     [torch] = [i for i in installs if "torch==2.13.0" in i]
-    assert "${TORCH_INDEX_URL}" in torch and "-c constraints.txt" in torch
+    # The CPU index alone: beside PyPI (--extra-index-url), an unreachable CPU index meant PyPI's CUDA build.
+    assert '--index-url "${TORCH_INDEX_URL}"' in torch and "-c constraints.txt" in torch
+    assert "extra-index-url" not in DOCKERFILE.read_text(encoding="utf-8")
     assert "TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu" in build.args("ARG")
-    assert any("[build]" in i for i in installs)
+    # Failing, it says which build argument to set, and the build stops there.
+    [torch_run] = [run for run in build.args("RUN") if "torch==2.13.0" in run]
+    failure = torch_run.partition("||")[2]
+    assert "--build-arg TORCH_INDEX_URL=" in failure and "exit 1" in failure
+    [extra] = [i for i in installs if "[build]" in i]
+    assert "index-url" not in extra  # torch is already in; everything else is PyPI's
     assert any("stackpick index build" in run for run in build.args("RUN"))
     for stage in later:
         for install in pip_installs(stage):
             words = set(re.split(r"[\s\[\],\"'=]+", install))
             assert not words & (BUILD_ONLY | {"build"}), f"{stage.name} installs build-only packages: {install}"
             assert "-c /tmp/constraints.txt" in install and "--only-binary=:all:" in install
+
+
+def test_every_stage_installs_with_the_pinned_pip_before_anything_else() -> None:
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    [pin] = re.findall(r"^ARG PIP_VERSION=(\S+)$", text, re.MULTILINE)
+    assert re.fullmatch(r"\d+\.\d+(\.\d+)?", pin)
+    for stage in dockerfile_stages():
+        installs = pip_installs(stage)
+        if not installs:
+            continue
+        assert "PIP_VERSION" in stage.args("ARG"), f"{stage.name} does not see the pip pin"
+        assert '"pip==${PIP_VERSION}"' in installs[0], f"{stage.name} installs with the base image's pip"
+
+
+def test_lxml_html_clean_is_a_direct_pinned_dependency() -> None:
+    dependencies = {canonicalize_name(Requirement(r).name) for r in pyproject()["project"]["dependencies"]}
+    assert "lxml-html-clean" in dependencies
+    pins = (REPO_ROOT / "constraints.txt").read_text(encoding="utf-8").split()
+    assert any(canonicalize_name(p.partition("==")[0]) == "lxml-html-clean" and "==" in p for p in pins)
+
+
+def test_the_image_checks_what_adding_an_article_needs() -> None:
+    _, venv, runtime = dockerfile_stages()
+    # The venv stage imports what `index add` imports only when used: trafilatura and the HTML cleaner.
+    imports = " ".join(run for run in venv.args("RUN") if "import bot.cli.indexing" in run)
+    for module in ("trafilatura", "lxml_html_clean", "lxml.html.clean", "knowledge.ingest", "httpx", "yaml"):
+        assert re.search(rf"[\s,]{re.escape(module)}[,\s\"]", imports), f"the venv stage does not import {module}"
+    # The smoke test adds an HTML page, copied in for it, to a scratch copy of the library, as the serving user.
+    [copy] = [c for c in runtime.args("COPY") if c.endswith("/tmp/smoke-article.html")]
+    source = shlex.split(copy)[-2]
+    assert source.endswith(".html") and "<article>" in (REPO_ROOT / source).read_text(encoding="utf-8")
+    words = [w for w, _ in runtime.instructions]
+    [smoke] = [i for i, (w, rest) in enumerate(runtime.instructions) if w == "RUN" and "index add" in rest]
+    assert words.index("USER") < smoke
+    run = runtime.instructions[smoke][1]
+    assert "stackpick index add /tmp/smoke-article.html" in run and 'STACKPICK_LIBRARY_DIR="$smoke/library"' in run
+    assert "cp -R /opt/stackpick/library" in run and 'rm -rf "$smoke" /tmp/smoke-article.html' in run
 
 
 def test_runtime_stage_is_non_root_healthchecked_and_serves_http() -> None:
@@ -408,7 +452,7 @@ def test_dockerignore_keeps_local_state_out_and_what_copy_needs_in() -> None:
         for copy in stage.args("COPY"):
             if copy.startswith("--from"):
                 continue
-            for source in shlex.split(copy)[:-1]:
+            for source in [word for word in shlex.split(copy) if not word.startswith("--")][:-1]:
                 assert not dockerignore_excludes(source.rstrip("/"), patterns), f"COPY {source} is ignored"
                 assert (REPO_ROOT / source).exists(), f"COPY {source}: not in the repository"
 
@@ -509,3 +553,22 @@ def test_pip_resolves_the_runtime_install_without_torch_from_binary_wheels(tmp_p
     assert {"onnxruntime", "faiss-cpu", "slack-bolt", "psycopg-binary"} <= resolved
     assert not resolved & BUILD_ONLY, f"the runtime install resolves {sorted(resolved & BUILD_ONLY)}"
     assert not {name for name in resolved if name.startswith("nvidia-")}
+
+
+# -------------------------------------------------------------------------------------------------------------
+# make image
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_image_says_what_is_missing_without_docker_or_podman(tmp_path: Path) -> None:
+    make = shutil.which("make")
+    assert make is not None
+    # An empty PATH: neither docker nor podman can be found, whatever this machine has.
+    env = {"PATH": str(tmp_path), "HOME": str(tmp_path)}
+    done = subprocess.run([make, "-s", "-C", str(REPO_ROOT), "image"], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode != 0
+    assert "needs Docker or Podman" in done.stderr and "apt-get install -y docker.io" in done.stderr
+    done = subprocess.run([make, "-s", "-C", str(REPO_ROOT), "image", "ENGINE=no-such-engine"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "ENGINE=no-such-engine is not installed" in done.stderr
