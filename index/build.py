@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -178,7 +178,7 @@ def _chunk_and_extract(library: _Library, previous: _Reusable | None, counter: T
         if n % 500 == 0 or n == len(library.articles):
             note("chunking", n, len(library.articles))
 
-    def embed(texts):  # type: ignore[no-untyped-def]
+    def embed(texts: Sequence[str]) -> np.ndarray:
         assert embedder is not None
         return embed_with_cache(list(texts), embedder.embed, embedding_key(embedder), embedder.dimension, cache,
                                 batch_size=512)[0]

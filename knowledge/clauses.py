@@ -192,7 +192,8 @@ def candidates(article: Article, rules: Rules) -> list[Candidate]:
             ctx.lead_in = True
             ctx.lead_in_side = next(iter(sides_named)) if len(sides_named) == 1 else None
             ctx.lead_in_polarity = heading_polarity(sentence.text, pats)
-        context_text = sentence.row if sentence.kind == "cell" and sentence.row != sentence.text else ctx.heading_text
+        in_row = sentence.kind == "cell" and sentence.row is not None and sentence.row != sentence.text
+        context_text = sentence.row if in_row and sentence.row is not None else ctx.heading_text
         inherited: SideId | None = None
         sentence_subject: SideId | None = None
         spans = _clause_spans(sentence, pats)

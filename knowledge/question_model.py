@@ -104,10 +104,10 @@ class QuestionModel:
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = {**self.meta, "format": FORMAT, "criterion_ids": self.criterion_ids, "kinds": list(KINDS)}
-        arrays = {name: np.asarray(getattr(self, name), dtype=np.float32) for name in self._ARRAYS}
+        arrays: dict[str, Any] = {name: np.asarray(getattr(self, name), dtype=np.float32) for name in self._ARRAYS}
+        arrays["meta"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8)
         with path.open("wb") as handle:
-            np.savez_compressed(handle, **arrays,
-                                meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8))
+            np.savez_compressed(handle, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> QuestionModel:

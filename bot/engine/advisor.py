@@ -188,8 +188,10 @@ class Advisor:
             names = " or ".join(analysis.others_named[:2]) or "that"
             reply = f"I only compare Node.js and Python, so I can't weigh in on {names}."
             return Reading(kind="other_tech", reply=reply)
-        if analysis.kind == "chatter":
-            return Reading(kind="chatter")
+        if analysis.kind == "chatter" or context:
+            # In a thread people talk among themselves: what is neither a follow-up nor another technology gets
+            # silence, not a line saying it is off topic.
+            return Reading(kind="chatter" if analysis.kind == "chatter" else "off_topic")
         return Reading(kind="off_topic", reply="That's outside what I can answer: I compare Node.js and Python.")
 
     def _follow_up(self, engine: Engine, display: str, analysis: Analysis, earlier: list[str]) -> Answer:

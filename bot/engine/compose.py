@@ -63,8 +63,14 @@ def reason_for(result: CriterionResult, side: str, book: CitationBook, rank: Cla
         return None
     total = result.support + len(result.mixed_articles)
     both_ways = len(set(mine) & set(result.mixed_articles))
-    caveat = " (which also argues the other way)" if both_ways == 1 else (
-        f" ({both_ways} of them also argue the other way)" if both_ways else "")
+    if not both_ways:
+        caveat = ""
+    elif len(mine) == 1:
+        caveat = " (which also argues the other way)"
+    elif both_ways == 1:
+        caveat = " (one of them also argues the other way)"
+    else:
+        caveat = f" ({both_ways} of them also argue the other way)"
     backers = (
         "the one article that addresses it" if total == 1 else f"{len(mine)} of the {total} articles that address it"
     )
@@ -104,16 +110,27 @@ def pick_reasons(
     }
     if outcome.verdict in ("node", "python"):
         other = "python" if outcome.verdict == "node" else "node"
-        chosen = sides[outcome.verdict][:max_reasons]
+        chosen = _once(sides[outcome.verdict])[:max_reasons]
         fill = [(r, outcome.verdict) for r in related or [] if r.favors == outcome.verdict]
-        chosen += fill[: max(0, 2 - len(chosen))]
-        chosen += sides[other][: max(0, 2 - len(chosen))]
-        return chosen
+        chosen = _once(chosen + fill[: max(0, 2 - len(chosen))])
+        return _once(chosen + sides[other])[: max(len(chosen), 2)]
     node, python = sides["node"], sides["python"]
     chosen = [pick for pair in zip(node, python, strict=False) for pick in pair]
     longer = node if len(node) > len(python) else python
     chosen += longer[len(chosen) // 2 :]
-    return chosen[:max_reasons]
+    return _once(chosen)[:max_reasons]
+
+
+def _once(picks: list[tuple[CriterionResult, str]]) -> list[tuple[CriterionResult, str]]:
+    """Each criterion once, as its first pick: a criterion the articles split on is one reason (and a
+    disagreement), not a reason for each side."""
+    seen: set[str] = set()
+    out = []
+    for result, side in picks:
+        if result.criterion.id not in seen:
+            seen.add(result.criterion.id)
+            out.append((result, side))
+    return out
 
 
 def _labels(results: list[CriterionResult]) -> str:
@@ -136,6 +153,8 @@ def summarize(outcome: Outcome, reasons: list[tuple[CriterionResult, str]]) -> s
                 "and the evidence for this question is balanced.")
     if node or python:
         lone = node or python
+        if all(r.disputed and r.support >= 2 for r in lone):
+            return f"It depends: the articles are split on {_labels(lone)}."
         return f"It depends: only {_labels(lone)} is addressed here, and too thinly to call it."
     return "It depends: the library has no statements on what this question turns on."
 

@@ -241,8 +241,8 @@ class QuestionAnalyzer:
             or (generic and not topic)
         )
         if reading is None:
-            # Without the learned reader: a message with nothing to ask about ("thanks!") is chatter.
-            return "answerable" if rules_see else ("off_topic" if topic else "chatter")
+            # Without the learned reader: a message with nothing to ask about ("thanks!", "lol") is chatter.
+            return "answerable" if rules_see else ("off_topic" if len(topic.split()) > 1 else "chatter")
         if sides:
             # Naming a side is strong evidence of a software question; only a sure reader overrules it ("is a
             # python or a boa the better pet?").

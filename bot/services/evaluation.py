@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -14,6 +15,8 @@ from knowledge.labels import part_of
 from ..answer import Answer, CaseResult, ClaimEvalReport, ClaimScoreRow, EvalReport
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from knowledge.claim_eval import ArticleScore
 
     from ..engine import Advisor
@@ -157,7 +160,7 @@ def run_claim_eval(settings: Settings, labeled_dir: Path | None = None) -> Claim
                             required=settings.claim_model is not None)
     cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite3")
 
-    def embed(texts):  # type: ignore[no-untyped-def]
+    def embed(texts: Sequence[str]) -> np.ndarray:
         return embed_with_cache(list(texts), embedder.embed, embedding_key(embedder), embedder.dimension, cache,
                                 batch_size=512)[0]
 

@@ -3,8 +3,10 @@ deliver in the thread (or privately), and remember the thread; thread lookups ru
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,7 @@ from bot.slack.threads import context_of
 
 log = logging.getLogger("stackpick.slack")
 
+STATUS_WAIT = 5.0  # seconds an answer waits, at most, for the pane's status to be set before it is posted
 HINT = "Ask me something like `@stackpick Node or Python for a real-time chat app?`, or try `/stackpick help`."
 OFF_IN_CHANNEL = ("An admin has switched me off in this channel. Ask me in a DM, or in another channel with "
                   "`@stackpick`.")
@@ -73,19 +76,19 @@ def read(ctx: AppContext, question: str, earlier: Sequence[str]) -> Reading | No
 
 def start_answer(ctx: AppContext, client: WebClient, where: Where, question: str, earlier: Sequence[str]) -> None:
     """Show that the question is being worked on (now, not when a worker is free), then answer in the background."""
-    show_working(ctx, client, where, done=False)
-    start_job(ctx, client, where, question, earlier)
+    shown = show_working(ctx, client, where, done=False)
+    start_job(ctx, client, where, question, earlier, shown)
 
 
-def show_working(ctx: AppContext, client: WebClient, where: Where, done: bool) -> None:
+def show_working(ctx: AppContext, client: WebClient, where: Where, done: bool) -> Future[Any] | None:
     """The hourglass on the question (or the pane's status), set and cleared on the signal pool."""
     if where.status is not None:
-        if not done:
-            ctx.submit(ctx.signals, "setting the assistant status", quietly, call=where.status,
-                       text=status_text(len(ctx.advisor.engine.index.articles)))
-        return  # Slack clears the status when the reply is posted
-    ctx.submit(ctx.signals, "updating the hourglass", react, client=client, channel=where.channel, ts=where.ts,
-               add=not done)
+        if done:
+            return None  # Slack clears the status when the reply is posted
+        return ctx.submit(ctx.signals, "setting the assistant status", quietly, call=where.status,
+                          text=status_text(len(ctx.advisor.engine.index.articles)))
+    return ctx.submit(ctx.signals, "updating the hourglass", react, client=client, channel=where.channel,
+                      ts=where.ts, add=not done)
 
 
 def status_text(articles: int) -> str:
@@ -106,10 +109,15 @@ def quietly(call: Status, text: str) -> None:
 
 
 def answer_job(*, ctx: AppContext, client: WebClient, where: Where, question: str, earlier: list[str],
-               **_log_context: object) -> None:
+               shown: Future[Any] | None = None, **_log_context: object) -> None:
     """Answer one question with the thread's earlier questions in mind, and deliver it where it was asked."""
     try:
         answer = ctx.advisor.ask(question, context=earlier)
+        if shown is not None and where.status is not None:
+            # The pane's status is cleared by the reply: one set after the reply would stay on. Wait (briefly)
+            # for it to be set before posting.
+            with contextlib.suppress(Exception):
+                shown.result(timeout=STATUS_WAIT)
         deliver(ctx, client, where, answer, question)
     except QuestionError as error:
         apologize(client, where, text=f"{escape(str(error))}\n{HINT}")
@@ -183,10 +191,11 @@ def lookup_then_answer(*, ctx: AppContext, client: WebClient, where: Where, ques
     start_job(ctx, client, where, question, earlier)
 
 
-def start_job(ctx: AppContext, client: WebClient, where: Where, question: str, earlier: Sequence[str]) -> None:
-    """Queue the answer (the hourglass is already on)."""
+def start_job(ctx: AppContext, client: WebClient, where: Where, question: str, earlier: Sequence[str],
+              shown: Future[Any] | None = None) -> None:
+    """Queue the answer (the hourglass is already on; `shown` is the call that put it there)."""
     ctx.submit(ctx.jobs, "answering a question", answer_job, ctx=ctx, client=client, where=where, question=question,
-               earlier=list(earlier), channel=where.channel, ts=where.ts)
+               earlier=list(earlier), shown=shown, channel=where.channel, ts=where.ts)
 
 
 def thread_questions(

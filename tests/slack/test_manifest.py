@@ -23,6 +23,7 @@ METHOD_SCOPES: dict[str, set[str] | None] = {
     "views_open": None,
     "views_publish": None,
     "auth_test": None,
+    "is_connected": None,  # the Socket Mode client's own state (bot/slack/health.py), not a Web API method
 }
 # Bolt's Assistant utilities, called by name in the listeners.
 UTILITY_SCOPES = {"set_suggested_prompts": "assistant:write", "set_status": "assistant:write",

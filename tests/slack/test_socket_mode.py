@@ -222,8 +222,11 @@ def test_a_button_click_is_acked_and_handled(socket_bot: SocketBot) -> None:
     }
     envelope = interact(socket_bot, click)
     assert socket_bot.ws.ack(envelope)["envelope_id"] == envelope
-    card = answer_in(socket_bot, "CSOCK4", "601.000100")
-    assert blocks_of_args(card)[0]["text"]["text"].startswith("Assessment:")
+    # "Full assessment" opens the whole scorecard privately, in a modal, rather than a second card in the thread.
+    [opened] = socket_bot.fake.wait_for("views.open", where=lambda c: c.args.get("trigger_id") == "sock-trigger-2")
+    view = json.loads(opened.args["view"]) if isinstance(opened.args["view"], str) else opened.args["view"]
+    assert view["callback_id"] == "scorecard_modal"
+    assert "Assessment:" in json.dumps(view["blocks"], ensure_ascii=False)
 
 
 def test_a_refresh_notice_makes_the_bot_reconnect(socket_bot: SocketBot) -> None:
