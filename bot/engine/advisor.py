@@ -68,6 +68,10 @@ class Advisor:
         """Switch to a newly published version; requests in flight finish on the engine they started with."""
         return self.loader.reload_if_changed()
 
+    def prepare(self) -> None:
+        """For a long-running process: pay now, and on every reload, for what first questions would pay."""
+        self.loader.prepare()
+
     # -- answering -------------------------------------------------------------------------------------------
 
     def _analyse(self, engine: Engine, question: str) -> tuple[str, Analysis, np.ndarray]:

@@ -57,6 +57,7 @@ class EngineLoader:
         self.fallback = fallback
         self.question_model = question_model
         self._lock = threading.Lock()
+        self._prepared = False  # serving: each version's stances are worked out before it answers
         self._refused: str | None = None  # a published version that failed to load
         self._engine: Engine | None = None
         self._engine = self._load_serving()
@@ -129,6 +130,12 @@ class EngineLoader:
                 return engine
             raise
 
+    def prepare(self) -> None:
+        """Work out what the first questions would otherwise pay for (each criterion's stances, which take tens of
+        milliseconds at 10,000 articles), now and for every version reloaded from here on."""
+        self._prepared = True
+        self.engine.claims_by_criterion.prepare()
+
     def reload_if_changed(self) -> bool:
         """Switch to a newly published version; requests in flight finish on the engine they started with."""
         current = self.store.current_version()
@@ -147,6 +154,8 @@ class EngineLoader:
                 log.error("new index version %s not loaded, still serving %s: %s",
                           current, self.engine.index.version, error)
                 return False
+            if self._prepared:
+                engine.claims_by_criterion.prepare()  # before the swap: no live question pays for it
             self._engine = engine  # one reference swap: atomic for readers
             log.info("now serving index version %s", current)
             return True

@@ -123,13 +123,19 @@ class StemmedPhrases:
 
     def __init__(self, phrases: list[str]) -> None:
         self.phrases = {tuple(stem_words(p)) for p in phrases if _WORD.search(p.lower())}
+        self._by_first: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in sorted(self.phrases):
+            if phrase:
+                self._by_first.setdefault(phrase[0], []).append(phrase)
 
     def spans(self, stems: list[str]) -> list[tuple[int, int]]:
         """(start, end) word positions of every phrase found."""
         found = []
-        for phrase in self.phrases:
-            n = len(phrase)
-            found += [(i, i + n) for i in range(len(stems) - n + 1) if tuple(stems[i : i + n]) == phrase]
+        for i, stem in enumerate(stems):
+            for phrase in self._by_first.get(stem, ()):
+                n = len(phrase)
+                if tuple(stems[i : i + n]) == phrase:
+                    found.append((i, i + n))
         return found
 
     def search(self, stems: list[str]) -> bool:

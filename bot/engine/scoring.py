@@ -81,6 +81,11 @@ class ClaimIndex(dict[str, list[Claim]]):
         self._stances: dict[str, Stances] = {}
         self._lock = threading.Lock()
 
+    def prepare(self) -> None:
+        """Work out every criterion's stances now: a serving process pays once at start, not on live questions."""
+        for criterion_id in list(self):
+            self.stances(criterion_id)
+
     def stances(self, criterion_id: str) -> Stances:
         found = self._stances.get(criterion_id)
         if found is None:

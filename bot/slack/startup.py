@@ -62,8 +62,10 @@ def start_reload_watcher(advisor: Advisor, interval: float = RELOAD_SECONDS) -> 
 
 
 def warm_up(advisor: Advisor) -> None:
-    """Answer one question before serving, so the first real one doesn't pay for loading the model."""
+    """Work out every criterion's stances and answer one question before serving, so the first real questions
+    pay for neither."""
     try:
+        advisor.prepare()
         advisor.ask("Node.js or Python for a web API?")
     except Exception:
         log.warning("warm-up question failed; the first real question may be slow", exc_info=True)

@@ -160,3 +160,29 @@ def test_a_broken_published_version_is_refused_once_not_every_poll(tmp_path, rul
     assert len(loads) == 1 and len([r for r in caplog.records if second.version in r.getMessage()]) == 1
     third = build_index(library, store, HashingEmbedder(), token_counter, rules, reuse=False)
     assert advisor.reload_if_changed() is True and advisor.version == third.version  # a new version is tried
+
+
+def test_a_prepared_advisor_works_out_every_criterions_stances_now_and_on_reload(tmp_path, rules,
+                                                                                  token_counter) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from index.build import build_index
+    from index.embedding import HashingEmbedder
+    from index.store import IndexStore
+
+    library = tmp_path / "library"
+    shutil.copytree(Path(__file__).resolve().parents[3] / "knowledge" / "articles", library)
+    store = IndexStore(tmp_path / "index")
+    build_index(library, store, HashingEmbedder(), token_counter, rules, reuse=False)
+    advisor = Advisor(store, HashingEmbedder(), rules)
+    claims = advisor.engine.claims_by_criterion
+    assert claims and claims._stances == {}  # a CLI question pays only for the criteria it asks about
+    advisor.prepare()
+    assert set(claims._stances) == set(claims)
+    prepared_answer = advisor.ask("Node or Python for a real-time chat app?")
+
+    build_index(library, store, HashingEmbedder(), token_counter, rules, reuse=False)
+    assert advisor.reload_if_changed() is True
+    reloaded = advisor.engine.claims_by_criterion
+    assert reloaded is not claims and set(reloaded._stances) == set(reloaded)  # before it served a question
+    assert advisor.ask("Node or Python for a real-time chat app?").verdict == prepared_answer.verdict

@@ -96,3 +96,19 @@ def test_a_choice_question_without_a_use_case_gets_an_overview(fake_advisor: Adv
     assert {r.favors for r in answer.reasons} == {"node", "python"}
     assert all(r.citations for r in answer.reasons)
     assert "what you are building" in answer.summary
+
+
+def test_stemmed_phrases_find_every_occurrence_of_every_phrase_including_overlapping_ones() -> None:
+    from bot.engine.question import StemmedPhrases, keyword_hits, stem_words
+
+    phrases = StemmedPhrases(["machine learning", "learning", "learning curve", "real-time"])
+    stems = stem_words("machine learning has a learning curve, and real time learning")
+    spans = sorted(phrases.spans(stems))
+    words = [stems[s:e] for s, e in spans]
+    assert len(spans) == 6 and words.count(stem_words("learning")) == 3
+    assert stem_words("machine learning") in words and stem_words("real time") in words
+    assert not phrases.search(stem_words("a curve of machines"))
+    # The longer keyword wins over one inside it, wherever the two are found.
+    hits = keyword_hits({"data_ml": StemmedPhrases(["machine learning"]), "learning": StemmedPhrases(["learning"])},
+                        stem_words("is machine learning easier in python"))
+    assert hits == {"data_ml"}
