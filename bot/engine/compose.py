@@ -85,13 +85,14 @@ def disagreement_for(result: CriterionResult, book: CitationBook, rank: ClaimRan
     if not node or not python:
         return None
     label = lower_label(result.criterion.label)
-    if result.mixed_articles and not (result.node_articles and result.python_articles):
-        text = f"On {label}, the library argues both ways: the same evidence favours Node.js and Python."
-    else:
-        text = (f"On {label}, {_count(len(result.node_articles))} favour Node.js and "
-                f"{_count(len(result.python_articles))} favour Python.")
-    if result.mixed_articles and result.node_articles and result.python_articles:
-        text = text[:-1] + f"; {_count(len(result.mixed_articles))} argue both ways."
+    # Say who argues what, counting each article once: an article arguing both ways is neither side's backer.
+    parts = [f"{_count(n)} {verb if n == 1 else plural} {what}" for n, verb, plural, what in (
+        (len(result.node_articles), "favours", "favour", "Node.js"),
+        (len(result.python_articles), "favours", "favour", "Python"),
+        (len(result.mixed_articles), "argues", "argue", "both ways"),
+    ) if n]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    text = f"On {label}, {listed}."
     return Disagreement(criterion=result.criterion.id, text=text, citations=[book.cite(node[0]), book.cite(python[0])])
 
 

@@ -186,3 +186,34 @@ def test_a_prepared_advisor_works_out_every_criterions_stances_now_and_on_reload
     reloaded = advisor.engine.claims_by_criterion
     assert reloaded is not claims and set(reloaded._stances) == set(reloaded)  # before it served a question
     assert advisor.ask("Node or Python for a real-time chat app?").verdict == prepared_answer.verdict
+
+
+def test_a_disagreement_counts_each_article_once_on_the_side_it_takes(fake_advisor: Advisor) -> None:
+    import dataclasses
+
+    from bot.engine.compose import CitationBook, disagreement_for
+    from bot.engine.scoring import CriterionResult, article_stances
+
+    engine = fake_advisor.engine
+    ids = sorted(engine.index.articles)[:4]
+    claim = engine.claims[0]
+    strength = dataclasses.replace(claim, strength=1.0)
+
+    def made(article: str, favors: str, n: int) -> object:
+        return dataclasses.replace(strength, id=f"{article}:{favors}:{n}", article_id=article, favors=favors)
+
+    claims = [made(ids[0], "python", 0), made(ids[1], "python", 0), made(ids[2], "python", 0),
+              made(ids[3], "python", 0), made(ids[3], "node", 1)]  # the fourth argues both ways
+    criterion = fake_advisor.rules.criterion(claim.criteria[0])
+    result = CriterionResult(criterion, 1.0, 1.0, article_stances(claims))  # type: ignore[arg-type]
+    found = disagreement_for(result, CitationBook(engine.index.articles), lambda c: 0.0)
+    assert found is not None
+    assert found.text.endswith(", 3 articles favour Python and 1 article argues both ways.")
+    assert "Node.js" not in found.text and len(found.citations) == 2
+
+    claims.append(made(ids[0], "node", 2))
+    claims.append(made(ids[0], "node", 3))  # the first now leans to Node.js
+    result = CriterionResult(criterion, 1.0, 1.0, article_stances(claims))  # type: ignore[arg-type]
+    found = disagreement_for(result, CitationBook(engine.index.articles), lambda c: 0.0)
+    assert found is not None
+    assert found.text.endswith(", 1 article favours Node.js, 2 articles favour Python and 1 article argues both ways.")
