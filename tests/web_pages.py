@@ -33,7 +33,9 @@ class PageServer:
         self.pages: dict[str, Page] = {}
         self.seen: list[Seen] = []
         self.written: dict[str, int] = {}
+        self.finished: list[str] = []  # paths whose handler has returned (body sent, or the client hung up)
         self.lock = threading.Lock()
+        self._changed = threading.Condition(self.lock)
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -61,6 +63,10 @@ class PageServer:
                             server.written[self.path] = server.written.get(self.path, 0) + len(chunk)
                 except OSError:
                     pass  # the client hung up: what the size limit is for
+                finally:
+                    with server._changed:
+                        server.finished.append(self.path)
+                        server._changed.notify_all()
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -71,6 +77,12 @@ class PageServer:
         self.port = int(self.server.server_address[1])
         self.url = f"http://{host}:{self.port}"
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def wait_finished(self, path: str, timeout: float = 60.0) -> bool:
+        """Wait until a request for `path` has been handled to the end, so `written` holds all it sent; a generous
+        bound, so a slow machine makes a test slower, never red."""
+        with self._changed:
+            return self._changed.wait_for(lambda: path in self.finished, timeout)
 
     def __enter__(self) -> PageServer:
         self._thread.start()
