@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -160,22 +160,36 @@ class TrainingClause(_Strict):
     subject_hint: SideId | None = None  # the side a clause that names none is about
 
 
+Entry = TypeVar("Entry", bound=BaseModel)
+
+
+def checked_entries(path: Path, model: type[Entry], expected: str, criteria: set[str]) -> list[tuple[int, Entry]]:
+    """A YAML list file's entries, each validated as `model` and naming only known criteria, numbered from 1;
+    the first bad entry is a one-line error naming the file and the entry."""
+    data = read_yaml(path) or []
+    if not isinstance(data, list):
+        raise LabelError(f"{path}: expected {expected}")
+    out: list[tuple[int, Entry]] = []
+    for n, item in enumerate(data, start=1):
+        try:
+            entry = model.model_validate(item)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise LabelError(f"{path}: entry {n}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+        named = set(getattr(entry, "criteria", None) or []) | set(getattr(entry, "not_criteria", None) or [])
+        unknown = named - criteria
+        if unknown:
+            raise LabelError(f"{path}: entry {n} names unknown criteria {sorted(unknown)}")
+        out.append((n, entry))
+    return out
+
+
 def load_training_clauses(paths: Iterable[Path], criteria: set[str]) -> list[TrainingClause]:
     """Training clauses from every file given, checked against the criterion ids."""
     out: list[TrainingClause] = []
     for path in paths:
-        data = read_yaml(path) or []
-        if not isinstance(data, list):
-            raise LabelError(f"{path}: expected a list of clauses with text, side and criteria")
-        for n, item in enumerate(data, start=1):
-            try:
-                entry = TrainingClause.model_validate(item)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                raise LabelError(f"{path}: entry {n}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
-            unknown = set(entry.criteria) - criteria
-            if unknown:
-                raise LabelError(f"{path}: entry {n} names unknown criteria {sorted(unknown)}")
+        for n, entry in checked_entries(path, TrainingClause, "a list of clauses with text, side and criteria",
+                                        criteria):
             if (entry.side == "none") != (not entry.criteria):
                 raise LabelError(f"{path}: entry {n}: a clause favouring a side needs criteria, one with none has none")
             out.append(entry)

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from .cues import SideNames
-from .labels import LabelError, part_of, read_yaml
+from .labels import checked_entries, part_of
 from .question_model import KINDS, N_FEATURES, QuestionModel, question_features
 from .rules import Rules, phrase_pattern
 
@@ -43,18 +43,7 @@ def load_questions(paths: Iterable[Path], criteria: set[str], tune_only: bool = 
     """Labeled questions from files; with `tune_only`, questions with an id in the held-out part are left out."""
     out: list[LabeledQuestion] = []
     for path in paths:
-        data = read_yaml(path) or []
-        if not isinstance(data, list):
-            raise LabelError(f"{path}: expected a list of questions")
-        for n, item in enumerate(data, start=1):
-            try:
-                entry = LabeledQuestion.model_validate(item)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                raise LabelError(f"{path}: entry {n}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
-            unknown = (set(entry.criteria or []) | set(entry.not_criteria)) - criteria
-            if unknown:
-                raise LabelError(f"{path}: entry {n} names unknown criteria {sorted(unknown)}")
+        for _, entry in checked_entries(path, LabeledQuestion, "a list of questions", criteria):
             if tune_only and entry.id and part_of(entry.id, moved) == "held_out":
                 continue
             out.append(entry)

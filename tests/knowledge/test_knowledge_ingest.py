@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from web_pages import html_page as shared_html_page
 
 from bot.services.library import Librarian
 from bot.settings import Settings
@@ -91,13 +92,8 @@ def web_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, dict[str,
 
 
 def html_page(title: str, body: str) -> str:
-    paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n\n"))
-    return (
-        f"<!doctype html><html><head><title>{title}</title></head><body>"
-        '<nav><a href="/">Home</a> <a href="/blog">Blog</a></nav>'
-        f"<article><h1>{title}</h1>{paragraphs}</article>"
-        "<footer>Copyright 2024 Example Robotics</footer></body></html>"
-    )
+    """The shared test page (tests/web_pages.py), as text."""
+    return shared_html_page(title, body).decode()
 
 
 def seed_text(library_dir: Path, index: int = 4) -> str:
