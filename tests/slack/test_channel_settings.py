@@ -24,6 +24,7 @@ from bot.render.slack.ids import (
 from bot.services.channels import SETTINGS_CHANNEL, ChannelSettings
 from bot.services.feedback import FeedbackStore
 from bot.settings import Settings
+from bot.slack.threads import RedisThreads
 
 QUESTION = "Node or Python for a real-time chat app?"
 
@@ -185,6 +186,14 @@ def test_replicas_share_settings_and_threads_and_a_message_costs_no_query(
     # A thread answered by one replica is followed by the other (the thread memory is in Redis too).
     first.slack.mention(QUESTION, ts="5600.000100", channel="C9", event_id="EvFirstC9")
     first.fake.wait_for("chat.postMessage", where=lambda c: c.args.get("thread_ts") == "5600.000100")
+    # The answering replica remembers the thread just after posting: wait for that, not for the post alone (a
+    # fresh-clone run sent the reply in between, and the second replica rightly took it for a stranger's thread).
+    memory = redis.Redis.from_url(redis_url, socket_timeout=2)
+    deadline = time.monotonic() + DEADLINE
+    while not memory.exists(f"{RedisThreads.PREFIX}C9:5600.000100"):
+        assert time.monotonic() < deadline, "the first replica never remembered its thread"
+        time.sleep(0.02)
+    memory.close()
     second.slack.event(reply("what if our team only knows Python?", "5600.000200", "5600.000100", "C9"),
                        event_id="EvSecondC9")
     first.fake.wait_for("chat.postMessage", count=2, where=lambda c: c.args.get("thread_ts") == "5600.000100")
