@@ -34,6 +34,9 @@ from .summary import summarize_library
 from .traits import ProjectTraits, form_questions, trait_relevance
 
 
+CONTEXT_WEIGHT = 0.5  # a thread's earlier question beside a follow-up that names criteria of its own
+
+
 class Advisor:
     """Answers questions from the index currently published; safe to share between threads."""
 
@@ -205,8 +208,19 @@ class Advisor:
         combined_text = " ".join([*earlier, display])
         _, combined, combined_vector = self._analyse(engine, combined_text)
         combined.in_scope = combined.in_scope or before_analysis.in_scope or analysis.in_scope
-        # The follow-up's own criteria count fully; the thread's earlier question keeps its weight.
-        combined.relevance = {k: max(v, analysis.relevance.get(k, 0.0)) for k, v in combined.relevance.items()}
+        if analysis.applicable(self.rules.thresholds.min_relevance):
+            # A follow-up that says something of its own ("and the ML part?", "the team only knows Python") is what
+            # the asker now weighs most: its criteria count fully, the thread's earlier question at a discount.
+            combined.relevance = {
+                k: max(analysis.relevance.get(k, 0.0), CONTEXT_WEIGHT * before_analysis.relevance.get(k, 0.0))
+                for k in combined.relevance
+            }
+            combined.named = analysis.named | {c for c in before_analysis.named if c in combined.named}
+        else:
+            # "why?", "are you sure?": the thread's question as it was.
+            combined.relevance = {k: max(v, before_analysis.relevance.get(k, 0.0))
+                                  for k, v in combined.relevance.items()}
+        combined.inverse = analysis.inverse
         after = self._answer(engine, display, combined, combined_vector)
         new = [lower_label(self.rules.criterion(c).label)
                for c in combined.applicable(self.rules.thresholds.min_relevance)

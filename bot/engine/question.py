@@ -6,13 +6,12 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
-from knowledge.cues import SideNames, cue_polarity, patterns, sentiment
+from knowledge.cues import SideNames
 from knowledge.question_model import QuestionModel, QuestionReading, question_features
+from knowledge.question_text import cue_valence, direction, stem_words
 from knowledge.rules import Criterion, Rules, SideId, phrase_pattern
 
 _USER_OR_CHANNEL = re.compile(r"<[@!](?:[^<>|]*)(?:\|[^<>]*)?>")  # <@U123>, <!channel>, <!subteam^S1|@team>
@@ -106,18 +105,6 @@ def topic_of(text: str, names: SideNames) -> str:
     return " ".join(words[:8])
 
 
-def stem_words(text: str) -> list[str]:
-    """Lowercase words of a text, stemmed (English Snowball)."""
-    return list(_stemmer().stemWords(_WORD.findall(text.lower())))
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
 class StemmedPhrases:
     """Matches phrases on stemmed words, so 'scale' finds 'scales' and 'real-time' finds 'real time'."""
 
@@ -165,6 +152,7 @@ class QuestionAnalyzer:
         self._others = phrase_pattern(rules.scope.other_technologies)
         self._generic = phrase_pattern(rules.scope.generic_cues)
         self._choice = phrase_pattern(rules.scope.choice_cues)
+        self._valence = cue_valence(rules)
 
     def bounded(self, text: str) -> str:
         """The prefix of a very long question that is analysed (cut at a word boundary)."""
@@ -182,6 +170,16 @@ class QuestionAnalyzer:
         if any(p.search(text) for p in self._patterns[criterion.id]):
             return 1.0
         return 0.8 if criterion.id in hits else 0.0
+
+    def _heard(self, lexical: float, criterion: Criterion, reading: QuestionReading | None) -> float:
+        """A keyword's relevance as the learned reader hears it: a word in another sense ("small" in "a small
+        warehouse robot", "models" in "request models", "libraries" in "libraries for PDF invoices") counts for
+        less when the reader, which saw such words in context, finds the criterion unlikely. A question pattern is
+        precise and counts as it is."""
+        if reading is None or lexical >= 1.0 or not lexical:
+            return lexical
+        agree = min(1.0, reading.criteria.get(criterion.id, 0.0) / KEYWORD_AGREE)
+        return lexical * (KEYWORD_MIN + (1.0 - KEYWORD_MIN) * agree)
 
     def _semantic(self, criterion_id: str, vectors: list[np.ndarray]) -> float:
         if self.rules.criterion(criterion_id).trait:
@@ -213,19 +211,18 @@ class QuestionAnalyzer:
         stems = stem_words(text)
         reading = None
         if self.model is not None and vector is not None:
-            features = question_features(text, len(sides), len(others))
-            reading = self.model.read(focus if focus is not None else vector, features)
+            features = question_features(text, len(sides), len(others), self._valence)
+            reading = self.model.read(focus if focus is not None else vector, features, text)
         vectors = [v for v in (vector, focus) if v is not None]
         hits = keyword_hits(self._keywords, stems)
-        lexical = {c.id: self._lexical(c, text, hits) for c in self.rules.criteria}
+        lexical = {c.id: self._heard(self._lexical(c, text, hits), c, reading) for c in self.rules.criteria}
         relevance = {
             c.id: round(max(lexical[c.id], self._semantic(c.id, vectors), self._learned(c, reading)), 3)
             for c in self.rules.criteria
         }
         topic = topic_of(text, names)
         kind = self._kind(text, sides, others, relevance, lexical, reading, topic)
-        inverse = bool(reading and kind == "answerable" and reading.inverse >= INVERSE_FLOOR
-                       and asks_for_worse(text, self.rules))
+        inverse = bool(reading and kind == "answerable" and asks_for_worse(text, self._valence, reading.inverse))
         return Analysis(text, kind == "answerable", sides, others, relevance, lexical, kind, inverse, topic,
                         named={c.id for c in self.rules.criteria
                                if max(lexical[c.id], self._learned(c, reading)) >= NAMED_FLOOR})
@@ -270,12 +267,23 @@ OTHER_SURE = 0.85
 NAMED_FLOOR = 0.8  # lexical or learned relevance at which a question names a criterion outright
 SIDE_OVERRULE = 0.9
 INVERSE_FLOOR = 0.5
+KEYWORD_AGREE = 0.5  # the reader's probability at which a keyword counts fully
+KEYWORD_MIN = 0.3  # what a keyword the reader is sure is used in another sense still counts (as a share)
+INVERSE_SURE = 0.8  # with no word saying which way a comparison points
 
 
-def asks_for_worse(text: str, rules: Rules) -> bool:
-    """Whether a question's wording is negative ("harder", "worse", "avoid"): a general sentiment lexicon (VADER)
-    or the rules' negative cues. It confirms the learned reader, which tells a comparison from a plain question but
-    reads "easier" and "harder" alike."""
-    pats = patterns(rules)
-    polarity = cue_polarity(text, pats)
-    return polarity < 0 or (polarity == 0 and sentiment(text)["neg"] > 0)
+_ASKS_WHICH = re.compile(r"\b(which|what|who|whose|where)\b", re.IGNORECASE)
+
+
+def asks_for_worse(text: str, valence: dict[str, float], learned: float) -> bool:
+    """Whether a question asks which side is the worse one, so that the verdict names that side.
+
+    Only a question that asks for a side ("which", "what") can: "Is Python a bad idea for chat?" is answered by
+    the better side. The learned reader (`learned`: its probability) tells a comparison from a plain question but
+    reads "easier" and "harder" alike, so the wording must agree: its comparison points to the worse side ("less
+    mature", "more of a pain", "harder"), or says nothing either way ("eats more memory") and the reader is sure.
+    """
+    if learned < INVERSE_FLOOR or not _ASKS_WHICH.search(text):
+        return False
+    way = direction(text, valence)
+    return way < 0 or (way == 0 and learned >= INVERSE_SURE)
