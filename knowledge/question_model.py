@@ -73,8 +73,8 @@ class QuestionModel:
     """Three logistic regressions over [question embedding, question_features, hashed words].
 
     The hashed words (stems and stem pairs, `question_text.lexical_indices`) are the last LEXICAL_DIM columns; a
-    word present counts `meta["lexical_weight"]`, and the embedding is scaled by `meta["embedding_scale"]`. They let the reader learn what an embedding blurs: a framework's
-    name, "trained on", "cron", "less" against "more".
+    word present counts `meta["lexical_weight"]`, and the embedding is scaled by `meta["embedding_scale"]`. The
+    words let the reader learn what an embedding blurs: a framework's name, "trained on", "cron", "less" or "more".
     """
 
     kind_coef: np.ndarray  # (len(KINDS), features)

@@ -33,7 +33,6 @@ from .scoring import CriterionResult, Outcome, decide, find_flip, related_result
 from .summary import summarize_library
 from .traits import ProjectTraits, form_questions, trait_relevance
 
-
 CONTEXT_WEIGHT = 0.5  # a thread's earlier question beside a follow-up that names criteria of its own
 
 
@@ -82,14 +81,15 @@ class Advisor:
         if not text:
             raise QuestionError("the question is empty: ask e.g. 'Node or Python for a real-time chat app?'")
         bounded = engine.analyzer.bounded(text)
-        focus = focus_of(bounded)
-        topic = topic_of(bounded, engine.analyzer.names(bounded))
+        read_as = engine.analyzer.spelled(bounded)
+        focus = focus_of(read_as)
+        topic = topic_of(read_as, engine.analyzer.names(read_as))
         # One encoder call: a long message's question sentences beside it (the encoder reads only its first couple
         # of hundred words, and the question is often in the middle), and the topic alone, which finds the claims
         # about it without the sides' names pulling every claim close.
-        texts = [bounded, *([focus] if focus else []), *([topic] if topic else [])]
+        texts = [read_as, *([focus] if focus else []), *([topic] if topic else [])]
         vectors = engine.embedder.embed(texts)
-        analysis = engine.analyzer.analyse(bounded, vectors[0], vectors[1] if focus else None)
+        analysis = engine.analyzer.analyse(read_as, vectors[0], vectors[1] if focus else None)
         analysis.topic_vector = vectors[-1] if topic else None
         return bounded if len(bounded) == len(text) else bounded + "…", analysis, vectors[0]
 
@@ -174,7 +174,7 @@ class Advisor:
         earlier = [text for text in map(clean_question, context) if text]
         if not earlier:
             return self._answer(engine, display, analysis, vector)
-        if analysis.kind != "answerable":
+        if _thread_kind(analysis, display) != "answerable":
             return self.out_of_scope(display)  # chatter or another technology in a thread: not a follow-up
         return self._follow_up(engine, display, analysis, earlier)
 
@@ -189,7 +189,7 @@ class Advisor:
         if not text:
             return Reading(kind="chatter")
         _, analysis, _ = self._analyse(engine, text)
-        if analysis.kind == "answerable":
+        if (_thread_kind(analysis, text) if context else analysis.kind) == "answerable":
             return Reading(kind="followup" if context else "question")
         if analysis.kind == "other_tech":
             names = " or ".join(analysis.others_named[:2]) or "that"
@@ -277,6 +277,14 @@ class Advisor:
     def library_summary(self) -> LibrarySummary:
         """What the index being served holds (App Home)."""
         return summarize_library(self.loader.engine.index, len(self.loader.engine.claims))
+
+
+def _thread_kind(analysis: Analysis, text: str) -> str:
+    """What a message in a thread stackpick answered is: a question there ("why?", "are you sure?") is a follow-up
+    to the thread's question even when it says too little to read as one on its own."""
+    if analysis.kind == "chatter" and text.rstrip().endswith("?"):
+        return "answerable"
+    return analysis.kind
 
 
 def _strengths(outcome: Outcome) -> str:

@@ -22,6 +22,7 @@ from knowledge.rules import Rules
 from .question import QuestionAnalyzer
 from .ranking import ClaimScorer
 from .scoring import ClaimIndex, group_claims
+from .spelling import speller_for
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,9 @@ class EngineLoader:
             claims=claims,
             claims_by_criterion=group_claims(claims),
             scorer=ClaimScorer(claims, claim_vectors),
-            analyzer=QuestionAnalyzer(self.rules, example_vectors, self._question_model_for(embedder)),
+            analyzer=QuestionAnalyzer(self.rules, example_vectors, self._question_model_for(embedder),
+                                      speller_for(self.rules, [a.text for a in index.articles.values()],
+                                                  getattr(embedder, "folder", None))),
         )
 
     def _question_model_for(self, embedder: Embedder) -> QuestionModel | None:

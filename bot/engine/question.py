@@ -14,6 +14,8 @@ from knowledge.question_model import QuestionModel, QuestionReading, question_fe
 from knowledge.question_text import cue_valence, direction, stem_words
 from knowledge.rules import Criterion, Rules, SideId, phrase_pattern
 
+from .spelling import Speller
+
 _USER_OR_CHANNEL = re.compile(r"<[@!](?:[^<>|]*)(?:\|[^<>]*)?>")  # <@U123>, <!channel>, <!subteam^S1|@team>
 _CHANNEL_LINK = re.compile(r"<#[A-Z0-9]+\|([^<>]*)>")
 _LINK = re.compile(r"<((?:https?|mailto):[^<>|]*)(?:\|([^<>]*))?>")
@@ -105,6 +107,13 @@ def topic_of(text: str, names: SideNames) -> str:
     return " ".join(words[:8])
 
 
+def _plainly(text: str, names: SideNames, rules: Rules) -> str:
+    """The text with every name of a side (a framework, a library, a nickname) replaced by the side's own name."""
+    for start, end, side in reversed(names.spans(text)):
+        text = text[:start] + rules.sides[side].label + text[end:]
+    return text
+
+
 class StemmedPhrases:
     """Matches phrases on stemmed words, so 'scale' finds 'scales' and 'real-time' finds 'real time'."""
 
@@ -129,22 +138,24 @@ class StemmedPhrases:
         return bool(self.spans(stems))
 
 
-def keyword_hits(keywords: dict[str, StemmedPhrases], stems: list[str]) -> set[str]:
+def keyword_hits(keywords: dict[str, StemmedPhrases], stems: list[str], min_words: int = 1) -> set[str]:
     """Criteria whose keywords a question holds, where a longer keyword wins over one inside it: "machine
-    learning" is data and ML, not the learning curve."""
+    learning" is data and ML, not the learning curve. With `min_words`, only keywords of at least that many words."""
     spans = [(start, end, cid) for cid, phrases in keywords.items() for start, end in phrases.spans(stems)]
     return {
         cid for start, end, cid in spans
-        if not any(s <= start and end <= e and (e - s) > (end - start) and other != cid for s, e, other in spans)
+        if end - start >= min_words
+        and not any(s <= start and end <= e and (e - s) > (end - start) and other != cid for s, e, other in spans)
     }
 
 
 class QuestionAnalyzer:
     """Scope, kind and criterion relevance: the rules, the criteria's example vectors, and a learned reader."""
 
-    def __init__(self, rules: Rules, example_vectors: dict[str, np.ndarray], model: QuestionModel | None = None
-                 ) -> None:
+    def __init__(self, rules: Rules, example_vectors: dict[str, np.ndarray], model: QuestionModel | None = None,
+                 speller: Speller | None = None) -> None:
         self.rules = rules
+        self.speller = speller
         self.example_vectors = example_vectors
         self.model = model
         self._keywords = {c.id: StemmedPhrases(c.keywords) for c in rules.criteria}
@@ -162,20 +173,24 @@ class QuestionAnalyzer:
         cut = text[:limit]
         return cut[: cut.rfind(" ")] if " " in cut else cut
 
+    def spelled(self, text: str) -> str:
+        """The question as it is read: typos of the words the rules use put right ("pythn performace")."""
+        return self.speller.correct(text) if self.speller is not None else text
+
     def names(self, text: str) -> SideNames:
         """The sides' names in a question: one that names either side also means it by "node" or "py"."""
         return SideNames(self.rules, text, every_side=True)
 
-    def _lexical(self, criterion: Criterion, text: str, hits: set[str]) -> float:
-        if any(p.search(text) for p in self._patterns[criterion.id]):
+    def _lexical(self, criterion: Criterion, texts: tuple[str, ...], hits: set[str]) -> float:
+        if any(p.search(text) for p in self._patterns[criterion.id] for text in texts):
             return 1.0
         return 0.8 if criterion.id in hits else 0.0
 
     def _heard(self, lexical: float, criterion: Criterion, reading: QuestionReading | None) -> float:
-        """A keyword's relevance as the learned reader hears it: a word in another sense ("small" in "a small
-        warehouse robot", "models" in "request models", "libraries" in "libraries for PDF invoices") counts for
-        less when the reader, which saw such words in context, finds the criterion unlikely. A question pattern is
-        precise and counts as it is."""
+        """A one-word keyword's relevance as the learned reader hears it: a word in another sense ("small" in "a
+        small warehouse robot", "models" in "request models", "libraries" in "libraries for PDF invoices") counts
+        for less when the reader, which saw such words in context, finds the criterion unlikely. A question pattern
+        or a keyword of several words ("cold starts", "machine learning") is precise and counts as it is."""
         if reading is None or lexical >= 1.0 or not lexical:
             return lexical
         agree = min(1.0, reading.criteria.get(criterion.id, 0.0) / KEYWORD_AGREE)
@@ -215,7 +230,14 @@ class QuestionAnalyzer:
             reading = self.model.read(focus if focus is not None else vector, features, text)
         vectors = [v for v in (vector, focus) if v is not None]
         hits = keyword_hits(self._keywords, stems)
-        lexical = {c.id: self._heard(self._lexical(c, text, hits), c, reading) for c in self.rules.criteria}
+        phrases = keyword_hits(self._keywords, stems, min_words=2)
+        # The patterns also read the question with each side's names said plainly: a team that "knows Express" or
+        # "writes Django all day" knows Node.js or Python, whichever framework or library it names.
+        plain = _plainly(text, names, self.rules)
+        lexical = {c.id: self._lexical(c, (text, plain) if plain != text else (text,), hits)
+                   for c in self.rules.criteria}
+        lexical = {cid: value if cid in phrases else self._heard(value, self.rules.criterion(cid), reading)
+                   for cid, value in lexical.items()}
         relevance = {
             c.id: round(max(lexical[c.id], self._semantic(c.id, vectors), self._learned(c, reading)), 3)
             for c in self.rules.criteria
