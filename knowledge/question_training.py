@@ -14,7 +14,7 @@ from .cues import SideNames
 from .labels import checked_entries, part_of
 from .question_model import KINDS, N_FEATURES, QuestionModel, question_features
 from .question_text import LEXICAL_DIM, cue_valence, lexical_indices
-from .rules import Rules, phrase_pattern
+from .rules import Rules, other_technology_pattern
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 Clean = Callable[[str], str]
@@ -52,7 +52,7 @@ def load_questions(paths: Iterable[Path], criteria: set[str], tune_only: bool = 
 
 
 def _features(rules: Rules, texts: Sequence[str]) -> np.ndarray:
-    others = phrase_pattern(rules.scope.other_technologies)
+    others = other_technology_pattern(rules.scope)
     valence = cue_valence(rules)
     rows = []
     for text in texts:

@@ -12,7 +12,7 @@ import numpy as np
 from knowledge.cues import SideNames
 from knowledge.question_model import QuestionModel, QuestionReading, question_features
 from knowledge.question_text import cue_valence, direction, stem_words
-from knowledge.rules import Criterion, Rules, SideId, phrase_pattern
+from knowledge.rules import Criterion, Rules, SideId, other_technology_pattern, phrase_pattern
 
 from .spelling import Speller
 
@@ -138,13 +138,19 @@ class StemmedPhrases:
         return bool(self.spans(stems))
 
 
+# "No real-time stuff, no ML", "we don't need websockets": a keyword right after a negation is ruled out, not named.
+_NEGATORS = frozenset(["no", "not", "nt", "without", "never", "nor"])
+NEGATION_REACH = 2  # words before a keyword that a negation reaches
+
+
 def keyword_hits(keywords: dict[str, StemmedPhrases], stems: list[str], min_words: int = 1) -> set[str]:
     """Criteria whose keywords a question holds, where a longer keyword wins over one inside it: "machine
-    learning" is data and ML, not the learning curve. With `min_words`, only keywords of at least that many words."""
+    learning" is data and ML, not the learning curve; one just after a negation does not count ("no real-time
+    stuff"). With `min_words`, only keywords of at least that many words."""
     spans = [(start, end, cid) for cid, phrases in keywords.items() for start, end in phrases.spans(stems)]
     return {
         cid for start, end, cid in spans
-        if end - start >= min_words
+        if end - start >= min_words and not _NEGATORS.intersection(stems[max(0, start - NEGATION_REACH) : start])
         and not any(s <= start and end <= e and (e - s) > (end - start) and other != cid for s, e, other in spans)
     }
 
@@ -160,7 +166,7 @@ class QuestionAnalyzer:
         self.model = model
         self._keywords = {c.id: StemmedPhrases(c.keywords) for c in rules.criteria}
         self._patterns = {c.id: [re.compile(p, re.IGNORECASE) for p in c.question_patterns] for c in rules.criteria}
-        self._others = phrase_pattern(rules.scope.other_technologies)
+        self._others = other_technology_pattern(rules.scope)
         self._generic = phrase_pattern(rules.scope.generic_cues)
         self._choice = phrase_pattern(rules.scope.choice_cues)
         self._valence = cue_valence(rules)
