@@ -281,8 +281,12 @@ class Advisor:
 
 def _thread_kind(analysis: Analysis, text: str) -> str:
     """What a message in a thread stackpick answered is: a question there ("why?", "are you sure?") is a follow-up
-    to the thread's question even when it says too little to read as one on its own."""
+    to the thread's question even when it says too little to read as one on its own, and so is a remark the rules
+    see as being about the project ("it'll run from cron", "fwiw the team is all React people"). Another
+    technology named is still another technology."""
     if analysis.kind == "chatter" and text.rstrip().endswith("?"):
+        return "answerable"
+    if analysis.kind == "off_topic" and analysis.seen:
         return "answerable"
     return analysis.kind
 

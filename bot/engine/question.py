@@ -53,6 +53,7 @@ class Analysis:
     topic: str = ""  # the use case in the asker's words ("web scraper"); empty when the question names none
     named: set[str] = field(default_factory=set)  # criteria the question names outright (not merely resembles)
     topic_vector: np.ndarray | None = None  # the topic's own embedding, for finding the claims about it
+    seen: bool = False  # the rules alone see a software question in it (a side, a stack, a criterion's words)
 
     def applicable(self, minimum: float) -> list[str]:
         return [cid for cid, r in sorted(self.relevance.items(), key=lambda kv: -kv[1]) if r >= minimum]
@@ -105,6 +106,18 @@ def topic_of(text: str, names: SideNames) -> str:
         cut = cut[:start] + " " + cut[end:]
     words = [w for w in _TOPIC_WORD.findall(cut) if w.lower().strip(".") not in _CHOICE_WORDS and len(w) > 1]
     return " ".join(words[:8])
+
+
+# Two capitalised names offered as the choice: "Postgres or MongoDB", "Kafka vs RabbitMQ".
+_CHOICE_OF_NAMES = re.compile(r"(?<![\w.])([A-Z][\w.+#-]*)\s+(?:or|vs\.?|versus)\s+([A-Z][\w.+#-]*)")
+_NOT_NAMES = frozenset(["I", "Which", "What", "Is", "Are", "Should", "Do", "Does", "Can", "Would", "Or", "And", "The"])
+
+
+def _alternatives(text: str) -> list[tuple[str, str]]:
+    """Pairs of capitalised names a question offers as the choice (in text that is not all capitals)."""
+    if text.isupper():
+        return []
+    return [(a, b) for a, b in _CHOICE_OF_NAMES.findall(text) if a not in _NOT_NAMES and b not in _NOT_NAMES]
 
 
 def _plainly(text: str, names: SideNames, rules: Rules) -> str:
@@ -249,18 +262,23 @@ class QuestionAnalyzer:
             for c in self.rules.criteria
         }
         topic = topic_of(text, names)
-        kind = self._kind(text, sides, others, relevance, lexical, reading, topic)
+        kind, seen = self._kind(text, sides, others, relevance, lexical, reading, topic)
         inverse = bool(reading and kind == "answerable" and asks_for_worse(text, self._valence, reading.inverse))
         return Analysis(text, kind == "answerable", sides, others, relevance, lexical, kind, inverse, topic,
                         named={c.id for c in self.rules.criteria
-                               if max(lexical[c.id], self._learned(c, reading)) >= NAMED_FLOOR})
+                               if max(lexical[c.id], self._learned(c, reading)) >= NAMED_FLOOR}, seen=seen)
 
     def _kind(self, text: str, sides: set[SideId], others: list[str], relevance: dict[str, float],
-              lexical: dict[str, float], reading: QuestionReading | None, topic: str) -> str:
+              lexical: dict[str, float], reading: QuestionReading | None, topic: str) -> tuple[str, bool]:
+        """The kind of message, and whether the rules alone see a software question in it."""
         if not re.search(r"[A-Za-z]{2,}", text):
-            return "chatter"  # nothing but symbols or emoji
+            return "chatter", False  # nothing but symbols or emoji
         if others and not sides:
-            return "other_tech"
+            return "other_tech", False
+        if not sides and reading is not None and _alternatives(text) and reading.kinds["off_topic"] < 0.5:
+            # "Postgres or MongoDB for user profiles?", "React or Vue for the dashboard?": a choice between two
+            # named things, neither of them ours, is about other technologies whether or not the rules list them.
+            return "other_tech", False
         generic = bool(self._generic and self._generic.search(text))
         best = max(relevance.values(), default=0.0)
         floor = self.rules.thresholds.min_relevance if generic else self.rules.scope.min_relevance
@@ -273,17 +291,17 @@ class QuestionAnalyzer:
         )
         if reading is None:
             # Without the learned reader: a message with nothing to ask about ("thanks!", "lol") is chatter.
-            return "answerable" if rules_see else ("off_topic" if len(topic.split()) > 1 else "chatter")
-        if sides:
-            # Naming a side is strong evidence of a software question; only a sure reader overrules it ("is a
-            # python or a boa the better pet?").
-            return "off_topic" if reading.kinds["off_topic"] >= SIDE_OVERRULE else "answerable"
+            return ("answerable" if rules_see else ("off_topic" if len(topic.split()) > 1 else "chatter")), rules_see
+        if sides or max(lexical.values(), default=0.0) >= 1.0:
+            # Naming a side, or a team by its stack ("our whole team is React people"), is strong evidence of a
+            # software question; only a sure reader overrules it ("is a python or a boa the better pet?").
+            return ("off_topic" if reading.kinds["off_topic"] >= SIDE_OVERRULE else "answerable"), True
         if reading.kinds["answerable"] >= ANSWERABLE_FLOOR:
-            return "answerable"
+            return "answerable", rules_see
         other = max((k for k in reading.kinds if k != "answerable"), key=lambda k: reading.kinds[k])
         # Where the rules see a question, the reader must be sure it is something else ("French or Spanish,
         # which is faster to learn?").
-        return "answerable" if rules_see and reading.kinds[other] < OTHER_SURE else other
+        return ("answerable" if rules_see and reading.kinds[other] < OTHER_SURE else other), rules_see
 
 
 # How the learned reader's probabilities count (chosen on the tune part of the question bank).
