@@ -13,7 +13,7 @@ import numpy as np
 from .rules import Rules
 
 _WORD = re.compile(r"[a-z0-9]+")
-LEXICAL_DIM = 4096  # hashed stem unigrams and bigrams; collisions are rare at a question's few dozen words
+LEXICAL_DIM = 32768  # hashed stems and stem pairs: the training questions hold about 10,000 distinct ones
 # Words that turn a comparison around ("less mature", "fewer bugs") or strengthen it ("more confusing").
 _DECREASE = frozenset(["less", "fewer", "lower", "least"])
 _INCREASE = frozenset(["more", "most", "higher"])
