@@ -138,7 +138,10 @@ class Advisor:
 
     def _unaddressed(self, engine: Engine, analysis: Analysis) -> list[Criterion]:
         """The criteria a question names outright when no article takes a side on any of them (else none)."""
-        named = [self.rules.criterion(c) for c in analysis.named if not self.rules.criterion(c).trait]
+        # What a phrase or a pattern names ("cold starts") is the subject; a one-word comparative beside it ("faster
+        # cold starts") only says what about it is asked.
+        subject = (analysis.precise & analysis.named) or analysis.named
+        named = [self.rules.criterion(c) for c in subject if not self.rules.criterion(c).trait]
         addressed = any(engine.claims_by_criterion.stances(c.id).node or engine.claims_by_criterion.stances(c.id).python
                         or engine.claims_by_criterion.stances(c.id).mixed for c in named)
         return [] if addressed else sorted(named, key=lambda c: -analysis.relevance.get(c.id, 0.0))
@@ -216,6 +219,7 @@ class Advisor:
                 for k in combined.relevance
             }
             combined.named = analysis.named | {c for c in before_analysis.named if c in combined.named}
+            combined.precise = analysis.precise | (before_analysis.precise & combined.precise)
         else:
             # "why?", "are you sure?": the thread's question as it was.
             combined.relevance = {k: max(v, before_analysis.relevance.get(k, 0.0))

@@ -54,6 +54,7 @@ class Analysis:
     named: set[str] = field(default_factory=set)  # criteria the question names outright (not merely resembles)
     topic_vector: np.ndarray | None = None  # the topic's own embedding, for finding the claims about it
     seen: bool = False  # the rules alone see a software question in it (a side, a stack, a criterion's words)
+    precise: set[str] = field(default_factory=set)  # criteria named by a pattern or a keyword of several words
 
     def applicable(self, minimum: float) -> list[str]:
         return [cid for cid, r in sorted(self.relevance.items(), key=lambda kv: -kv[1]) if r >= minimum]
@@ -266,7 +267,8 @@ class QuestionAnalyzer:
         inverse = bool(reading and kind == "answerable" and asks_for_worse(text, self._valence, reading.inverse))
         return Analysis(text, kind == "answerable", sides, others, relevance, lexical, kind, inverse, topic,
                         named={c.id for c in self.rules.criteria
-                               if max(lexical[c.id], self._learned(c, reading)) >= NAMED_FLOOR}, seen=seen)
+                               if max(lexical[c.id], self._learned(c, reading)) >= NAMED_FLOOR}, seen=seen,
+                        precise=phrases | {cid for cid, value in lexical.items() if value >= 1.0})
 
     def _kind(self, text: str, sides: set[SideId], others: list[str], relevance: dict[str, float],
               lexical: dict[str, float], reading: QuestionReading | None, topic: str) -> tuple[str, bool]:
