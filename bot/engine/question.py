@@ -247,7 +247,9 @@ class QuestionAnalyzer:
         reading = None
         if self.model is not None and vector is not None:
             features = question_features(text, len(sides), len(others), self._valence)
-            reading = self.model.read(focus if focus is not None else vector, features, text)
+            reading = self.model.read(vector, features, text)
+            if focus is not None:
+                reading = _both_readings(reading, self.model.read(focus, features, text))
         vectors = [v for v in (vector, focus) if v is not None]
         hits = keyword_hits(self._keywords, stems)
         phrases = keyword_hits(self._keywords, stems, min_words=2)
@@ -321,6 +323,17 @@ INVERSE_SURE = 0.8  # with no word saying which way a comparison points
 
 
 _ASKS_WHICH = re.compile(r"\b(which|what|who|whose|where)\b", re.IGNORECASE)
+
+
+def _both_readings(whole: QuestionReading, asked: QuestionReading) -> QuestionReading:
+    """A long message read as a whole and by its question sentences: a criterion applies if either reading finds it
+    ("which would you go with?" says nothing of the project the paragraphs before describe), the kind is the two
+    readings' mean, and what is asked ("which is worse?") is the question sentences' reading."""
+    return QuestionReading(
+        kinds={k: (p + asked.kinds[k]) / 2 for k, p in whole.kinds.items()},
+        criteria={c: max(p, asked.criteria.get(c, 0.0)) for c, p in whole.criteria.items()},
+        inverse=asked.inverse,
+    )
 
 
 def asks_for_worse(text: str, valence: dict[str, float], learned: float) -> bool:
