@@ -176,6 +176,12 @@ class QuestionAnalyzer:
                  speller: Speller | None = None) -> None:
         self.rules = rules
         self.speller = speller
+        # Every criterion's examples in one matrix (a trait, what the team knows, is stated, never guessed from
+        # similar wording, so its examples are left out).
+        rows = [(c.id, v) for c in rules.criteria if not c.trait for v in example_vectors.get(c.id, [])]
+        self._examples = np.stack([v for _, v in rows]).astype(np.float32) if rows else None
+        self._example_rows = {c.id: [n for n, (cid, _) in enumerate(rows) if cid == c.id]
+                              for c in rules.criteria if any(cid == c.id for cid, _ in rows)}
         self.example_vectors = example_vectors
         self.model = model
         self._keywords = {c.id: StemmedPhrases(c.keywords) for c in rules.criteria}
@@ -216,15 +222,15 @@ class QuestionAnalyzer:
         agree = min(1.0, reading.criteria.get(criterion.id, 0.0) / KEYWORD_AGREE)
         return lexical * (KEYWORD_MIN + (1.0 - KEYWORD_MIN) * agree)
 
-    def _semantic(self, criterion_id: str, vectors: list[np.ndarray]) -> float:
-        if self.rules.criterion(criterion_id).trait:
-            return 0.0  # a trait (what the team knows) is stated, never guessed from similar wording
-        examples = self.example_vectors.get(criterion_id)
-        if not vectors or examples is None or not len(examples):
-            return 0.0
+    def _semantic(self, vectors: list[np.ndarray]) -> dict[str, float]:
+        """Relevance of each criterion from the question's closest example (one product for all the examples)."""
+        if not vectors or self._examples is None:
+            return {}
         t = self.rules.thresholds
-        similarity = max(float(np.max(examples @ v)) for v in vectors)
-        return float(np.clip((similarity - t.relevance_floor) / (t.relevance_ceiling - t.relevance_floor), 0.0, 1.0))
+        similarity = np.max(self._examples @ np.stack(vectors).T, axis=1)
+        best = {cid: float(np.max(similarity[rows])) for cid, rows in self._example_rows.items()}
+        return {cid: float(np.clip((sim - t.relevance_floor) / (t.relevance_ceiling - t.relevance_floor), 0.0, 1.0))
+                for cid, sim in best.items()}
 
     def _learned(self, criterion: Criterion, reading: QuestionReading | None) -> float:
         """Relevance from the learned reader: its probability, rescaled so that only a confident reading counts."""
@@ -251,8 +257,7 @@ class QuestionAnalyzer:
             if focus is not None:
                 reading = _both_readings(reading, self.model.read(focus, features, text))
         vectors = [v for v in (vector, focus) if v is not None]
-        hits = keyword_hits(self._keywords, stems)
-        phrases = keyword_hits(self._keywords, stems, min_words=2)
+        hits, phrases = keyword_hits(self._keywords, stems), keyword_hits(self._keywords, stems, min_words=2)
         # The patterns also read the question with each side's names said plainly: a team that "knows Express" or
         # "writes Django all day" knows Node.js or Python, whichever framework or library it names.
         plain = _plainly(text, names, self.rules)
@@ -260,16 +265,16 @@ class QuestionAnalyzer:
                    for c in self.rules.criteria}
         lexical = {cid: value if cid in phrases else self._heard(value, self.rules.criterion(cid), reading)
                    for cid, value in lexical.items()}
-        relevance = {
-            c.id: round(max(lexical[c.id], self._semantic(c.id, vectors), self._learned(c, reading)), 3)
-            for c in self.rules.criteria
-        }
+        learned = {c.id: self._learned(c, reading) for c in self.rules.criteria}
+        semantic = self._semantic(vectors)
+        relevance = {c.id: round(max(lexical[c.id], semantic.get(c.id, 0.0), learned[c.id]), 3)
+                     for c in self.rules.criteria}
         topic = topic_of(text, names)
         kind, seen = self._kind(text, sides, others, relevance, lexical, reading, topic)
         inverse = bool(reading and kind == "answerable" and asks_for_worse(text, self._valence, reading.inverse))
         return Analysis(text, kind == "answerable", sides, others, relevance, lexical, kind, inverse, topic,
-                        named={c.id for c in self.rules.criteria
-                               if max(lexical[c.id], self._learned(c, reading)) >= NAMED_FLOOR}, seen=seen,
+                        named={cid for cid, value in lexical.items() if max(value, learned[cid]) >= NAMED_FLOOR},
+                        seen=seen,
                         precise=phrases | {cid for cid, value in lexical.items() if value >= 1.0})
 
     def _kind(self, text: str, sides: set[SideId], others: list[str], relevance: dict[str, float],
