@@ -33,7 +33,7 @@ from .scoring import CriterionResult, Outcome, decide, find_flip, related_result
 from .summary import summarize_library
 from .traits import ProjectTraits, form_questions, trait_relevance
 
-CONTEXT_WEIGHT = 0.5  # a thread's earlier question beside a follow-up that names criteria of its own
+CONTEXT_WEIGHT = 0.5  # a thread's earlier question beside a follow-up that turns to another workload
 
 
 class Advisor:
@@ -211,11 +211,16 @@ class Advisor:
         combined_text = " ".join([*earlier, display])
         _, combined, combined_vector = self._analyse(engine, combined_text)
         combined.in_scope = combined.in_scope or before_analysis.in_scope or analysis.in_scope
-        if analysis.applicable(self.rules.thresholds.min_relevance):
-            # A follow-up that says something of its own ("and the ML part?", "the team only knows Python") is what
-            # the asker now weighs most: its criteria count fully, the thread's earlier question at a discount.
+        own = analysis.applicable(self.rules.thresholds.min_relevance)
+        if own:
+            # A follow-up that says something of its own is what the asker now weighs most: its criteria count
+            # fully. One that turns to another part of the project ("and the ML part?") leaves the thread's question
+            # at a discount; one that adds a constraint to the same project ("what if the team only knows Python?")
+            # leaves it as it was, so the two are weighed against each other.
+            shifts = any(self.rules.criterion(c).workload for c in own)
+            context = CONTEXT_WEIGHT if shifts else 1.0
             combined.relevance = {
-                k: max(analysis.relevance.get(k, 0.0), CONTEXT_WEIGHT * before_analysis.relevance.get(k, 0.0))
+                k: max(analysis.relevance.get(k, 0.0), context * before_analysis.relevance.get(k, 0.0))
                 for k in combined.relevance
             }
             combined.named = analysis.named | {c for c in before_analysis.named if c in combined.named}
