@@ -240,6 +240,18 @@ class QuestionAnalyzer:
         floor = LEARNED_TRAIT_FLOOR if criterion.trait else LEARNED_FLOOR
         return float(np.clip((p - floor) / (1.0 - floor), 0.0, 1.0)) * LEARNED_CEILING
 
+    def _best_guess(self, relevance: dict[str, float], reading: QuestionReading | None) -> None:
+        """When nothing else applies, the workload the reader finds more likely than not counts, just: "satellite
+        imagery analysis" names no criterion's words, and a reader at 0.66 for scientific computing is still the
+        best reading there is. Only a workload: a guessed trait or quality would answer what was not asked."""
+        minimum = self.rules.thresholds.min_relevance
+        if reading is None or GUESS_FLOOR >= 1.0 or max(relevance.values(), default=0.0) >= minimum:
+            return
+        workloads = [c.id for c in self.rules.criteria if c.workload]
+        best = max(workloads, key=lambda cid: reading.criteria.get(cid, 0.0), default=None)
+        if best is not None and reading.criteria.get(best, 0.0) >= GUESS_FLOOR:
+            relevance[best] = minimum
+
     def analyse(self, text: str, vector: np.ndarray | None, focus: np.ndarray | None = None) -> Analysis:
         """Scope, kind and relevance for an already cleaned and bounded question.
 
@@ -269,6 +281,7 @@ class QuestionAnalyzer:
         semantic = self._semantic(vectors)
         relevance = {c.id: round(max(lexical[c.id], semantic.get(c.id, 0.0), learned[c.id]), 3)
                      for c in self.rules.criteria}
+        self._best_guess(relevance, reading)
         topic = topic_of(text, names)
         kind, seen = self._kind(text, sides, others, relevance, lexical, reading, topic)
         inverse = bool(reading and kind == "answerable" and asks_for_worse(text, self._valence, reading.inverse))
@@ -319,6 +332,7 @@ LEARNED_TRAIT_FLOOR = 0.7
 LEARNED_CEILING = 0.9
 ANSWERABLE_FLOOR = 0.5
 OTHER_SURE = 0.85
+GUESS_FLOOR = 0.5  # the reader's probability at which its best workload counts when nothing else applies
 NAMED_FLOOR = 0.8  # lexical or learned relevance at which a question names a criterion outright
 SIDE_OVERRULE = 0.9
 INVERSE_FLOOR = 0.5

@@ -127,3 +127,18 @@ def test_a_choice_between_two_named_things_neither_ours_is_another_technology() 
     assert _alternatives("Postgres or MongoDB for storing user profiles?") == [("Postgres", "MongoDB")]
     assert _alternatives("Which is better, or is it a wash?") == []
     assert _alternatives("POSTGRES OR MONGO") == []  # capitals everywhere say nothing about names
+
+
+def test_when_nothing_else_applies_the_readers_likeliest_workload_counts(fake_advisor: Advisor) -> None:
+    from knowledge.question_model import QuestionReading
+
+    analyzer = fake_advisor.engine.analyzer
+    relevance = {c.id: 0.0 for c in analyzer.rules.criteria}
+    leaning = QuestionReading(kinds={}, criteria={"scientific": 0.66, "stability": 0.9}, inverse=0.0)
+    analyzer._best_guess(relevance, leaning)
+    # The workload counts just enough to apply; a quality (stability) is never guessed.
+    assert relevance["scientific"] == analyzer.rules.thresholds.min_relevance and relevance["stability"] == 0.0
+    unsure = QuestionReading(kinds={}, criteria={"scientific": 0.3}, inverse=0.0)
+    relevance = {c.id: 0.0 for c in analyzer.rules.criteria}
+    analyzer._best_guess(relevance, unsure)
+    assert max(relevance.values()) == 0.0
