@@ -1,5 +1,5 @@
 """The learned question reader: what kind of message it is, which criteria it turns on, and whether it asks for the
-worse side ("which is harder to learn?"), from the question's embedding. numpy only at run time."""
+worse side ("which is harder to learn?"), from the question's embedding and its words. numpy only at run time."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
-FORMAT = 1
+from .question_text import LEXICAL_DIM, direction, lexical_indices
+
+FORMAT = 2
 KINDS = ("answerable", "chatter", "other_tech", "off_topic")
 SHIPPED_MODEL = Path(__file__).resolve().parent / "models" / "questions.npz"
 _WORDS = re.compile(r"\w+")
@@ -22,9 +24,12 @@ class QuestionModelError(ValueError):
     """A question model file that cannot be used."""
 
 
-def question_features(text: str, sides_named: int, others_named: int) -> list[float]:
-    """A few facts about the message beside its embedding: sides and other technologies named, length, a '?'."""
+def question_features(text: str, sides_named: int, others_named: int,
+                      valence: dict[str, float] | None = None) -> list[float]:
+    """A few facts about the message beside its embedding: sides and other technologies named, length, a '?', and
+    which way a comparison in it points (the embedding reads "easier" and "harder" alike)."""
     words = len(_WORDS.findall(text))
+    way = direction(text, valence)
     return [
         float(sides_named >= 1),
         float(sides_named >= 2),
@@ -32,10 +37,12 @@ def question_features(text: str, sides_named: int, others_named: int) -> list[fl
         float("?" in text),
         float(np.log1p(words) / 4.0),
         float(words <= 3),
+        float(way < 0),
+        float(way > 0),
     ]
 
 
-N_FEATURES = 6
+N_FEATURES = 8
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,12 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 @dataclass
 class QuestionModel:
-    """Three logistic regressions over [question embedding, question_features]."""
+    """Three logistic regressions over [question embedding, question_features, hashed words].
+
+    The hashed words (stems and stem pairs, `question_text.lexical_indices`) are the last LEXICAL_DIM columns; a
+    word present counts `meta["lexical_weight"]`, and the embedding is scaled by `meta["embedding_scale"]`. The
+    words let the reader learn what an embedding blurs: a framework's name, "trained on", "cron", "less" or "more".
+    """
 
     kind_coef: np.ndarray  # (len(KINDS), features)
     kind_intercept: np.ndarray
@@ -74,11 +86,26 @@ class QuestionModel:
     criterion_ids: list[str]
     meta: dict[str, Any]
 
-    def read(self, vector: np.ndarray, features: list[float]) -> QuestionReading:
-        x = np.concatenate([np.asarray(vector, dtype=np.float32), np.asarray(features, dtype=np.float32)])
-        kinds = _softmax(self.kind_coef @ x + self.kind_intercept)
-        criteria = _sigmoid(self.criteria_coef @ x + self.criteria_intercept)
-        inverse = float(_sigmoid(self.inverse_coef @ x + self.inverse_intercept)[0])
+    def _scores(self, coef: np.ndarray, dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        width = len(dense)
+        words = coef[..., width + lexical].sum(axis=-1) if len(lexical) else 0.0
+        return coef[..., :width] @ dense + self.lexical_weight * words
+
+    @property
+    def lexical_weight(self) -> float:
+        return float(self.meta.get("lexical_weight", 0.0))
+
+    @property
+    def embedding_scale(self) -> float:
+        return float(self.meta.get("embedding_scale", 1.0))
+
+    def read(self, vector: np.ndarray, features: list[float], text: str = "") -> QuestionReading:
+        vector = np.asarray(vector, dtype=np.float32) * self.embedding_scale
+        dense = np.concatenate([vector, np.asarray(features, dtype=np.float32)])
+        lexical = lexical_indices(text) if text else np.zeros(0, dtype=np.int64)
+        kinds = _softmax(self._scores(self.kind_coef, dense, lexical) + self.kind_intercept)
+        criteria = _sigmoid(self._scores(self.criteria_coef, dense, lexical) + self.criteria_intercept)
+        inverse = float(_sigmoid(self._scores(self.inverse_coef, dense, lexical) + self.inverse_intercept)[0])
         return QuestionReading(
             kinds={k: float(p) for k, p in zip(KINDS, kinds, strict=True)},
             criteria={c: float(p) for c, p in zip(self.criterion_ids, criteria, strict=True)},
@@ -87,7 +114,8 @@ class QuestionModel:
 
     def fits(self, model_id: str, dimension: int) -> bool:
         """Whether this model reads vectors of that embedding model."""
-        return self.meta.get("embedding_model") == model_id and int(self.meta.get("dimension", 0)) == dimension
+        return (self.meta.get("embedding_model") == model_id and int(self.meta.get("dimension", 0)) == dimension
+                and self.kind_coef.shape[-1] == dimension + N_FEATURES + LEXICAL_DIM)
 
     @property
     def fingerprint(self) -> str:

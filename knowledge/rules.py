@@ -103,6 +103,8 @@ class Scope(_Strict):
     """What stackpick answers: the two sides, implicitly or by name, and nothing about other technologies alone."""
 
     other_technologies: list[str]
+    # Names that are ordinary words in lowercase ("go with", "spring", "rust"): they count as written or in capitals.
+    case_sensitive_others: list[str] = []
     generic_cues: list[str]  # "which one", "easier to learn": a choice question when a criterion also applies
     choice_cues: list[str] = []  # "backend", "tech stack": a technology choice question on their own
     min_relevance: float = Field(ge=0, le=1)
@@ -250,6 +252,17 @@ def _side_pattern(rule: SideRule, lowercase: bool) -> re.Pattern[str]:
         names = sorted((re.escape(n) for n in sensitive), key=len, reverse=True)
         parts.append(r"(?-i:(?<![\w.])(?:" + "|".join(names) + ")" + end + ")")
     return re.compile("|".join(parts), re.IGNORECASE)
+
+
+def other_technology_pattern(scope: Scope) -> re.Pattern[str] | None:
+    """Other technologies' names as whole words; the case-sensitive ones as written or in capitals."""
+    sensitive = set(scope.case_sensitive_others)
+    insensitive = phrase_pattern([n for n in scope.other_technologies if n not in sensitive])
+    parts = [insensitive.pattern] if insensitive else []
+    written = sorted({re.escape(v) for n in sensitive for v in (n, n.upper())}, key=len, reverse=True)
+    if written:
+        parts.append(r"(?-i:(?<![\w.])(?:" + "|".join(written) + r")(?![\w]))")
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
 def _describe(exc: ValidationError, data: dict[str, object]) -> str:

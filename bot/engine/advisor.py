@@ -33,6 +33,8 @@ from .scoring import CriterionResult, Outcome, decide, find_flip, related_result
 from .summary import summarize_library
 from .traits import ProjectTraits, form_questions, trait_relevance
 
+CONTEXT_WEIGHT = 0.5  # a thread's earlier question beside a follow-up that turns to another workload
+
 
 class Advisor:
     """Answers questions from the index currently published; safe to share between threads."""
@@ -79,14 +81,15 @@ class Advisor:
         if not text:
             raise QuestionError("the question is empty: ask e.g. 'Node or Python for a real-time chat app?'")
         bounded = engine.analyzer.bounded(text)
-        focus = focus_of(bounded)
-        topic = topic_of(bounded, engine.analyzer.names(bounded))
+        read_as = engine.analyzer.spelled(bounded)
+        focus = focus_of(read_as)
+        topic = topic_of(read_as, engine.analyzer.names(read_as))
         # One encoder call: a long message's question sentences beside it (the encoder reads only its first couple
         # of hundred words, and the question is often in the middle), and the topic alone, which finds the claims
         # about it without the sides' names pulling every claim close.
-        texts = [bounded, *([focus] if focus else []), *([topic] if topic else [])]
+        texts = [read_as, *([focus] if focus else []), *([topic] if topic else [])]
         vectors = engine.embedder.embed(texts)
-        analysis = engine.analyzer.analyse(bounded, vectors[0], vectors[1] if focus else None)
+        analysis = engine.analyzer.analyse(read_as, vectors[0], vectors[1] if focus else None)
         analysis.topic_vector = vectors[-1] if topic else None
         return bounded if len(bounded) == len(text) else bounded + "…", analysis, vectors[0]
 
@@ -135,7 +138,10 @@ class Advisor:
 
     def _unaddressed(self, engine: Engine, analysis: Analysis) -> list[Criterion]:
         """The criteria a question names outright when no article takes a side on any of them (else none)."""
-        named = [self.rules.criterion(c) for c in analysis.named if not self.rules.criterion(c).trait]
+        # What a phrase or a pattern names ("cold starts") is the subject; a one-word comparative beside it ("faster
+        # cold starts") only says what about it is asked.
+        subject = (analysis.precise & analysis.named) or analysis.named
+        named = [self.rules.criterion(c) for c in subject if not self.rules.criterion(c).trait]
         addressed = any(engine.claims_by_criterion.stances(c.id).node or engine.claims_by_criterion.stances(c.id).python
                         or engine.claims_by_criterion.stances(c.id).mixed for c in named)
         return [] if addressed else sorted(named, key=lambda c: -analysis.relevance.get(c.id, 0.0))
@@ -171,7 +177,7 @@ class Advisor:
         earlier = [text for text in map(clean_question, context) if text]
         if not earlier:
             return self._answer(engine, display, analysis, vector)
-        if analysis.kind != "answerable":
+        if _thread_kind(analysis, display) != "answerable":
             return self.out_of_scope(display)  # chatter or another technology in a thread: not a follow-up
         return self._follow_up(engine, display, analysis, earlier)
 
@@ -186,7 +192,7 @@ class Advisor:
         if not text:
             return Reading(kind="chatter")
         _, analysis, _ = self._analyse(engine, text)
-        if analysis.kind == "answerable":
+        if (_thread_kind(analysis, text) if context else analysis.kind) == "answerable":
             return Reading(kind="followup" if context else "question")
         if analysis.kind == "other_tech":
             names = " or ".join(analysis.others_named[:2]) or "that"
@@ -205,8 +211,25 @@ class Advisor:
         combined_text = " ".join([*earlier, display])
         _, combined, combined_vector = self._analyse(engine, combined_text)
         combined.in_scope = combined.in_scope or before_analysis.in_scope or analysis.in_scope
-        # The follow-up's own criteria count fully; the thread's earlier question keeps its weight.
-        combined.relevance = {k: max(v, analysis.relevance.get(k, 0.0)) for k, v in combined.relevance.items()}
+        own = analysis.applicable(self.rules.thresholds.min_relevance)
+        if own:
+            # A follow-up that says something of its own is what the asker now weighs most: its criteria count
+            # fully. One that turns to another part of the project ("and the ML part?") leaves the thread's question
+            # at a discount; one that adds a constraint to the same project ("what if the team only knows Python?")
+            # leaves it as it was, so the two are weighed against each other.
+            shifts = any(self.rules.criterion(c).workload for c in own)
+            context = CONTEXT_WEIGHT if shifts else 1.0
+            combined.relevance = {
+                k: max(analysis.relevance.get(k, 0.0), context * before_analysis.relevance.get(k, 0.0))
+                for k in combined.relevance
+            }
+            combined.named = analysis.named | {c for c in before_analysis.named if c in combined.named}
+            combined.precise = analysis.precise | (before_analysis.precise & combined.precise)
+        else:
+            # "why?", "are you sure?": the thread's question as it was.
+            combined.relevance = {k: max(v, before_analysis.relevance.get(k, 0.0))
+                                  for k, v in combined.relevance.items()}
+        combined.inverse = analysis.inverse
         after = self._answer(engine, display, combined, combined_vector)
         new = [lower_label(self.rules.criterion(c).label)
                for c in combined.applicable(self.rules.thresholds.min_relevance)
@@ -263,6 +286,18 @@ class Advisor:
     def library_summary(self) -> LibrarySummary:
         """What the index being served holds (App Home)."""
         return summarize_library(self.loader.engine.index, len(self.loader.engine.claims))
+
+
+def _thread_kind(analysis: Analysis, text: str) -> str:
+    """What a message in a thread stackpick answered is: a question there ("why?", "are you sure?") is a follow-up
+    to the thread's question even when it says too little to read as one on its own, and so is a remark the rules
+    see as being about the project ("it'll run from cron", "fwiw the team is all React people"). Another
+    technology named is still another technology."""
+    if analysis.kind == "chatter" and text.rstrip().endswith("?"):
+        return "answerable"
+    if analysis.kind == "off_topic" and analysis.seen:
+        return "answerable"
+    return analysis.kind
 
 
 def _strengths(outcome: Outcome) -> str:

@@ -22,6 +22,7 @@ from knowledge.rules import Rules
 from .question import QuestionAnalyzer
 from .ranking import ClaimScorer
 from .scoring import ClaimIndex, group_claims
+from .spelling import speller_for
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class EngineLoader:
                                   lambda texts: self._embed(embedder, texts))
             quotes = [index.articles[c.article_id].text[c.quote_start : c.quote_end] for c in claims]
             claim_vectors = self._embed(embedder, quotes) if claims else np.zeros((0, embedder.dimension), np.float32)
+        library = [a.text for a in index.articles.values()]
         examples = [(c.id, e) for c in self.rules.criteria for e in c.examples]
         stored = index.example_vectors
         if stored is not None and index.manifest.rules_hash == self.rules.source_hash and len(stored) == len(examples):
@@ -99,7 +101,8 @@ class EngineLoader:
             claims=claims,
             claims_by_criterion=group_claims(claims),
             scorer=ClaimScorer(claims, claim_vectors),
-            analyzer=QuestionAnalyzer(self.rules, example_vectors, self._question_model_for(embedder)),
+            analyzer=QuestionAnalyzer(self.rules, example_vectors, self._question_model_for(embedder),
+                                      speller_for(self.rules, library, getattr(embedder, "folder", None))),
         )
 
     def _question_model_for(self, embedder: Embedder) -> QuestionModel | None:

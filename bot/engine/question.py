@@ -6,14 +6,15 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
-from knowledge.cues import SideNames, cue_polarity, patterns, sentiment
+from knowledge.cues import SideNames
 from knowledge.question_model import QuestionModel, QuestionReading, question_features
-from knowledge.rules import Criterion, Rules, SideId, phrase_pattern
+from knowledge.question_text import cue_valence, direction, stem_words
+from knowledge.rules import Criterion, Rules, SideId, other_technology_pattern, phrase_pattern
+
+from .spelling import Speller
 
 _USER_OR_CHANNEL = re.compile(r"<[@!](?:[^<>|]*)(?:\|[^<>]*)?>")  # <@U123>, <!channel>, <!subteam^S1|@team>
 _CHANNEL_LINK = re.compile(r"<#[A-Z0-9]+\|([^<>]*)>")
@@ -52,6 +53,8 @@ class Analysis:
     topic: str = ""  # the use case in the asker's words ("web scraper"); empty when the question names none
     named: set[str] = field(default_factory=set)  # criteria the question names outright (not merely resembles)
     topic_vector: np.ndarray | None = None  # the topic's own embedding, for finding the claims about it
+    seen: bool = False  # the rules alone see a software question in it (a side, a stack, a criterion's words)
+    precise: set[str] = field(default_factory=set)  # criteria named by a pattern or a keyword of several words
 
     def applicable(self, minimum: float) -> list[str]:
         return [cid for cid, r in sorted(self.relevance.items(), key=lambda kv: -kv[1]) if r >= minimum]
@@ -106,16 +109,23 @@ def topic_of(text: str, names: SideNames) -> str:
     return " ".join(words[:8])
 
 
-def stem_words(text: str) -> list[str]:
-    """Lowercase words of a text, stemmed (English Snowball)."""
-    return list(_stemmer().stemWords(_WORD.findall(text.lower())))
+# Two capitalised names offered as the choice: "Postgres or MongoDB", "Kafka vs RabbitMQ".
+_CHOICE_OF_NAMES = re.compile(r"(?<![\w.])([A-Z][\w.+#-]*)\s+(?:or|vs\.?|versus)\s+([A-Z][\w.+#-]*)")
+_NOT_NAMES = frozenset(["I", "Which", "What", "Is", "Are", "Should", "Do", "Does", "Can", "Would", "Or", "And", "The"])
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    import Stemmer
+def _alternatives(text: str) -> list[tuple[str, str]]:
+    """Pairs of capitalised names a question offers as the choice (in text that is not all capitals)."""
+    if text.isupper():
+        return []
+    return [(a, b) for a, b in _CHOICE_OF_NAMES.findall(text) if a not in _NOT_NAMES and b not in _NOT_NAMES]
 
-    return Stemmer.Stemmer("english")
+
+def _plainly(text: str, names: SideNames, rules: Rules) -> str:
+    """The text with every name of a side (a framework, a library, a nickname) replaced by the side's own name."""
+    for start, end, side in reversed(names.spans(text)):
+        text = text[:start] + rules.sides[side].label + text[end:]
+    return text
 
 
 class StemmedPhrases:
@@ -142,29 +152,44 @@ class StemmedPhrases:
         return bool(self.spans(stems))
 
 
-def keyword_hits(keywords: dict[str, StemmedPhrases], stems: list[str]) -> set[str]:
+# "No real-time stuff, no ML", "we don't need websockets": a keyword right after a negation is ruled out, not named.
+_NEGATORS = frozenset(["no", "not", "nt", "without", "never", "nor"])
+NEGATION_REACH = 2  # words before a keyword that a negation reaches
+
+
+def keyword_hits(keywords: dict[str, StemmedPhrases], stems: list[str], min_words: int = 1) -> set[str]:
     """Criteria whose keywords a question holds, where a longer keyword wins over one inside it: "machine
-    learning" is data and ML, not the learning curve."""
+    learning" is data and ML, not the learning curve; one just after a negation does not count ("no real-time
+    stuff"). With `min_words`, only keywords of at least that many words."""
     spans = [(start, end, cid) for cid, phrases in keywords.items() for start, end in phrases.spans(stems)]
     return {
         cid for start, end, cid in spans
-        if not any(s <= start and end <= e and (e - s) > (end - start) and other != cid for s, e, other in spans)
+        if end - start >= min_words and not _NEGATORS.intersection(stems[max(0, start - NEGATION_REACH) : start])
+        and not any(s <= start and end <= e and (e - s) > (end - start) and other != cid for s, e, other in spans)
     }
 
 
 class QuestionAnalyzer:
     """Scope, kind and criterion relevance: the rules, the criteria's example vectors, and a learned reader."""
 
-    def __init__(self, rules: Rules, example_vectors: dict[str, np.ndarray], model: QuestionModel | None = None
-                 ) -> None:
+    def __init__(self, rules: Rules, example_vectors: dict[str, np.ndarray], model: QuestionModel | None = None,
+                 speller: Speller | None = None) -> None:
         self.rules = rules
+        self.speller = speller
+        # Every criterion's examples in one matrix (a trait, what the team knows, is stated, never guessed from
+        # similar wording, so its examples are left out).
+        rows = [(c.id, v) for c in rules.criteria if not c.trait for v in example_vectors.get(c.id, [])]
+        self._examples = np.stack([v for _, v in rows]).astype(np.float32) if rows else None
+        self._example_rows = {c.id: [n for n, (cid, _) in enumerate(rows) if cid == c.id]
+                              for c in rules.criteria if any(cid == c.id for cid, _ in rows)}
         self.example_vectors = example_vectors
         self.model = model
         self._keywords = {c.id: StemmedPhrases(c.keywords) for c in rules.criteria}
         self._patterns = {c.id: [re.compile(p, re.IGNORECASE) for p in c.question_patterns] for c in rules.criteria}
-        self._others = phrase_pattern(rules.scope.other_technologies)
+        self._others = other_technology_pattern(rules.scope)
         self._generic = phrase_pattern(rules.scope.generic_cues)
         self._choice = phrase_pattern(rules.scope.choice_cues)
+        self._valence = cue_valence(rules)
 
     def bounded(self, text: str) -> str:
         """The prefix of a very long question that is analysed (cut at a word boundary)."""
@@ -174,24 +199,38 @@ class QuestionAnalyzer:
         cut = text[:limit]
         return cut[: cut.rfind(" ")] if " " in cut else cut
 
+    def spelled(self, text: str) -> str:
+        """The question as it is read: typos of the words the rules use put right ("pythn performace")."""
+        return self.speller.correct(text) if self.speller is not None else text
+
     def names(self, text: str) -> SideNames:
         """The sides' names in a question: one that names either side also means it by "node" or "py"."""
         return SideNames(self.rules, text, every_side=True)
 
-    def _lexical(self, criterion: Criterion, text: str, hits: set[str]) -> float:
-        if any(p.search(text) for p in self._patterns[criterion.id]):
+    def _lexical(self, criterion: Criterion, texts: tuple[str, ...], hits: set[str]) -> float:
+        if any(p.search(text) for p in self._patterns[criterion.id] for text in texts):
             return 1.0
         return 0.8 if criterion.id in hits else 0.0
 
-    def _semantic(self, criterion_id: str, vectors: list[np.ndarray]) -> float:
-        if self.rules.criterion(criterion_id).trait:
-            return 0.0  # a trait (what the team knows) is stated, never guessed from similar wording
-        examples = self.example_vectors.get(criterion_id)
-        if not vectors or examples is None or not len(examples):
-            return 0.0
+    def _heard(self, lexical: float, criterion: Criterion, reading: QuestionReading | None) -> float:
+        """A one-word keyword's relevance as the learned reader hears it: a word in another sense ("small" in "a
+        small warehouse robot", "models" in "request models", "libraries" in "libraries for PDF invoices") counts
+        for less when the reader, which saw such words in context, finds the criterion unlikely. A question pattern
+        or a keyword of several words ("cold starts", "machine learning") is precise and counts as it is."""
+        if reading is None or lexical >= 1.0 or not lexical:
+            return lexical
+        agree = min(1.0, reading.criteria.get(criterion.id, 0.0) / KEYWORD_AGREE)
+        return lexical * (KEYWORD_MIN + (1.0 - KEYWORD_MIN) * agree)
+
+    def _semantic(self, vectors: list[np.ndarray]) -> dict[str, float]:
+        """Relevance of each criterion from the question's closest example (one product for all the examples)."""
+        if not vectors or self._examples is None:
+            return {}
         t = self.rules.thresholds
-        similarity = max(float(np.max(examples @ v)) for v in vectors)
-        return float(np.clip((similarity - t.relevance_floor) / (t.relevance_ceiling - t.relevance_floor), 0.0, 1.0))
+        similarity = np.max(self._examples @ np.stack(vectors).T, axis=1)
+        best = {cid: float(np.max(similarity[rows])) for cid, rows in self._example_rows.items()}
+        return {cid: float(np.clip((sim - t.relevance_floor) / (t.relevance_ceiling - t.relevance_floor), 0.0, 1.0))
+                for cid, sim in best.items()}
 
     def _learned(self, criterion: Criterion, reading: QuestionReading | None) -> float:
         """Relevance from the learned reader: its probability, rescaled so that only a confident reading counts."""
@@ -200,6 +239,18 @@ class QuestionAnalyzer:
         p = reading.criteria.get(criterion.id, 0.0)
         floor = LEARNED_TRAIT_FLOOR if criterion.trait else LEARNED_FLOOR
         return float(np.clip((p - floor) / (1.0 - floor), 0.0, 1.0)) * LEARNED_CEILING
+
+    def _best_guess(self, relevance: dict[str, float], reading: QuestionReading | None) -> None:
+        """When nothing else applies, the workload the reader finds more likely than not counts, just: "satellite
+        imagery analysis" names no criterion's words, and a reader at 0.66 for scientific computing is still the
+        best reading there is. Only a workload: a guessed trait or quality would answer what was not asked."""
+        minimum = self.rules.thresholds.min_relevance
+        if reading is None or GUESS_FLOOR >= 1.0 or max(relevance.values(), default=0.0) >= minimum:
+            return
+        workloads = [c.id for c in self.rules.criteria if c.workload]
+        best = max(workloads, key=lambda cid: reading.criteria.get(cid, 0.0), default=None)
+        if best is not None and reading.criteria.get(best, 0.0) >= GUESS_FLOOR:
+            relevance[best] = minimum
 
     def analyse(self, text: str, vector: np.ndarray | None, focus: np.ndarray | None = None) -> Analysis:
         """Scope, kind and relevance for an already cleaned and bounded question.
@@ -213,29 +264,43 @@ class QuestionAnalyzer:
         stems = stem_words(text)
         reading = None
         if self.model is not None and vector is not None:
-            features = question_features(text, len(sides), len(others))
-            reading = self.model.read(focus if focus is not None else vector, features)
+            features = question_features(text, len(sides), len(others), self._valence)
+            reading = self.model.read(vector, features, text)
+            if focus is not None:
+                reading = _both_readings(reading, self.model.read(focus, features, text))
         vectors = [v for v in (vector, focus) if v is not None]
-        hits = keyword_hits(self._keywords, stems)
-        lexical = {c.id: self._lexical(c, text, hits) for c in self.rules.criteria}
-        relevance = {
-            c.id: round(max(lexical[c.id], self._semantic(c.id, vectors), self._learned(c, reading)), 3)
-            for c in self.rules.criteria
-        }
+        hits, phrases = keyword_hits(self._keywords, stems), keyword_hits(self._keywords, stems, min_words=2)
+        # The patterns also read the question with each side's names said plainly: a team that "knows Express" or
+        # "writes Django all day" knows Node.js or Python, whichever framework or library it names.
+        plain = _plainly(text, names, self.rules)
+        lexical = {c.id: self._lexical(c, (text, plain) if plain != text else (text,), hits)
+                   for c in self.rules.criteria}
+        lexical = {cid: value if cid in phrases else self._heard(value, self.rules.criterion(cid), reading)
+                   for cid, value in lexical.items()}
+        learned = {c.id: self._learned(c, reading) for c in self.rules.criteria}
+        semantic = self._semantic(vectors)
+        relevance = {c.id: round(max(lexical[c.id], semantic.get(c.id, 0.0), learned[c.id]), 3)
+                     for c in self.rules.criteria}
+        self._best_guess(relevance, reading)
         topic = topic_of(text, names)
-        kind = self._kind(text, sides, others, relevance, lexical, reading, topic)
-        inverse = bool(reading and kind == "answerable" and reading.inverse >= INVERSE_FLOOR
-                       and asks_for_worse(text, self.rules))
+        kind, seen = self._kind(text, sides, others, relevance, lexical, reading, topic)
+        inverse = bool(reading and kind == "answerable" and asks_for_worse(text, self._valence, reading.inverse))
         return Analysis(text, kind == "answerable", sides, others, relevance, lexical, kind, inverse, topic,
-                        named={c.id for c in self.rules.criteria
-                               if max(lexical[c.id], self._learned(c, reading)) >= NAMED_FLOOR})
+                        named={cid for cid, value in lexical.items() if max(value, learned[cid]) >= NAMED_FLOOR},
+                        seen=seen,
+                        precise=phrases | {cid for cid, value in lexical.items() if value >= 1.0})
 
     def _kind(self, text: str, sides: set[SideId], others: list[str], relevance: dict[str, float],
-              lexical: dict[str, float], reading: QuestionReading | None, topic: str) -> str:
+              lexical: dict[str, float], reading: QuestionReading | None, topic: str) -> tuple[str, bool]:
+        """The kind of message, and whether the rules alone see a software question in it."""
         if not re.search(r"[A-Za-z]{2,}", text):
-            return "chatter"  # nothing but symbols or emoji
+            return "chatter", False  # nothing but symbols or emoji
         if others and not sides:
-            return "other_tech"
+            return "other_tech", False
+        if not sides and reading is not None and _alternatives(text) and reading.kinds["off_topic"] < 0.5:
+            # "Postgres or MongoDB for user profiles?", "React or Vue for the dashboard?": a choice between two
+            # named things, neither of them ours, is about other technologies whether or not the rules list them.
+            return "other_tech", False
         generic = bool(self._generic and self._generic.search(text))
         best = max(relevance.values(), default=0.0)
         floor = self.rules.thresholds.min_relevance if generic else self.rules.scope.min_relevance
@@ -248,17 +313,17 @@ class QuestionAnalyzer:
         )
         if reading is None:
             # Without the learned reader: a message with nothing to ask about ("thanks!", "lol") is chatter.
-            return "answerable" if rules_see else ("off_topic" if len(topic.split()) > 1 else "chatter")
-        if sides:
-            # Naming a side is strong evidence of a software question; only a sure reader overrules it ("is a
-            # python or a boa the better pet?").
-            return "off_topic" if reading.kinds["off_topic"] >= SIDE_OVERRULE else "answerable"
+            return ("answerable" if rules_see else ("off_topic" if len(topic.split()) > 1 else "chatter")), rules_see
+        if sides or max(lexical.values(), default=0.0) >= 1.0:
+            # Naming a side, or a team by its stack ("our whole team is React people"), is strong evidence of a
+            # software question; only a sure reader overrules it ("is a python or a boa the better pet?").
+            return ("off_topic" if reading.kinds["off_topic"] >= SIDE_OVERRULE else "answerable"), True
         if reading.kinds["answerable"] >= ANSWERABLE_FLOOR:
-            return "answerable"
+            return "answerable", rules_see
         other = max((k for k in reading.kinds if k != "answerable"), key=lambda k: reading.kinds[k])
         # Where the rules see a question, the reader must be sure it is something else ("French or Spanish,
         # which is faster to learn?").
-        return "answerable" if rules_see and reading.kinds[other] < OTHER_SURE else other
+        return ("answerable" if rules_see and reading.kinds[other] < OTHER_SURE else other), rules_see
 
 
 # How the learned reader's probabilities count (chosen on the tune part of the question bank).
@@ -267,15 +332,38 @@ LEARNED_TRAIT_FLOOR = 0.7
 LEARNED_CEILING = 0.9
 ANSWERABLE_FLOOR = 0.5
 OTHER_SURE = 0.85
+GUESS_FLOOR = 0.5  # the reader's probability at which its best workload counts when nothing else applies
 NAMED_FLOOR = 0.8  # lexical or learned relevance at which a question names a criterion outright
 SIDE_OVERRULE = 0.9
 INVERSE_FLOOR = 0.5
+KEYWORD_AGREE = 0.5  # the reader's probability at which a keyword counts fully
+KEYWORD_MIN = 0.3  # what a keyword the reader is sure is used in another sense still counts (as a share)
+INVERSE_SURE = 0.8  # with no word saying which way a comparison points
 
 
-def asks_for_worse(text: str, rules: Rules) -> bool:
-    """Whether a question's wording is negative ("harder", "worse", "avoid"): a general sentiment lexicon (VADER)
-    or the rules' negative cues. It confirms the learned reader, which tells a comparison from a plain question but
-    reads "easier" and "harder" alike."""
-    pats = patterns(rules)
-    polarity = cue_polarity(text, pats)
-    return polarity < 0 or (polarity == 0 and sentiment(text)["neg"] > 0)
+_ASKS_WHICH = re.compile(r"\b(which|what|who|whose|where)\b", re.IGNORECASE)
+
+
+def _both_readings(whole: QuestionReading, asked: QuestionReading) -> QuestionReading:
+    """A long message read as a whole and by its question sentences: a criterion applies if either reading finds it
+    ("which would you go with?" says nothing of the project the paragraphs before describe), the kind is the two
+    readings' mean, and what is asked ("which is worse?") is the question sentences' reading."""
+    return QuestionReading(
+        kinds={k: (p + asked.kinds[k]) / 2 for k, p in whole.kinds.items()},
+        criteria={c: max(p, asked.criteria.get(c, 0.0)) for c, p in whole.criteria.items()},
+        inverse=asked.inverse,
+    )
+
+
+def asks_for_worse(text: str, valence: dict[str, float], learned: float) -> bool:
+    """Whether a question asks which side is the worse one, so that the verdict names that side.
+
+    Only a question that asks for a side ("which", "what") can: "Is Python a bad idea for chat?" is answered by
+    the better side. The learned reader (`learned`: its probability) tells a comparison from a plain question but
+    reads "easier" and "harder" alike, so the wording must agree: its comparison points to the worse side ("less
+    mature", "more of a pain", "harder"), or says nothing either way ("eats more memory") and the reader is sure.
+    """
+    if learned < INVERSE_FLOOR or not _ASKS_WHICH.search(text):
+        return False
+    way = direction(text, valence)
+    return way < 0 or (way == 0 and learned >= INVERSE_SURE)

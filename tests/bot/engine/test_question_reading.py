@@ -7,6 +7,7 @@ from bot.engine import Advisor
 from bot.engine.compose import inverted
 from bot.engine.question import StemmedPhrases, asks_for_worse, focus_of, keyword_hits, stem_words, topic_of
 from knowledge.cues import SideNames
+from knowledge.question_text import cue_valence, direction
 
 
 def test_the_topic_is_what_is_left_without_the_sides_and_the_choice_words(rules) -> None:  # type: ignore[no-untyped-def]
@@ -33,10 +34,59 @@ def test_a_long_message_is_read_by_its_question_sentences() -> None:
 
 
 def test_which_is_worse_is_told_by_the_wording_not_just_the_shape(rules) -> None:  # type: ignore[no-untyped-def]
-    assert asks_for_worse("Which is harder to learn?", rules)
-    assert asks_for_worse("Which one is worse for CPU-heavy work?", rules)
-    assert not asks_for_worse("Which one is easier to learn?", rules)
-    assert not asks_for_worse("Which is faster for chat servers?", rules)
+    valence = cue_valence(rules)
+    sure, unsure = 0.9, 0.6  # the learned reader's probability that the question is a comparison of that shape
+    assert asks_for_worse("Which is harder to learn?", valence, unsure)
+    assert asks_for_worse("Which one is worse for CPU-heavy work?", valence, unsure)
+    assert asks_for_worse("Which is less mature, Node or Python?", valence, unsure)  # "less" turns "mature" around
+    assert asks_for_worse("Which of the two is more of a pain to debug?", valence, unsure)
+    assert asks_for_worse("Which one eats more memory?", valence, sure)  # no word says which way: the reader does
+    assert not asks_for_worse("Which one eats more memory?", valence, unsure)
+    assert not asks_for_worse("Which one is easier to learn?", valence, sure)
+    assert not asks_for_worse("Which is faster for chat servers?", valence, sure)
+    assert not asks_for_worse("Which of the two uses less memory?", valence, sure)  # less of a quantity is good
+    assert not asks_for_worse("Which is less painful to debug?", valence, sure)
+    # Only a question that asks for a side can: the answer to "is Python a bad idea for chat?" is the better side.
+    assert not asks_for_worse("Is Python a bad idea for a websocket chat backend?", valence, sure)
+
+
+def test_the_way_a_comparison_points_comes_from_a_general_lexicon_and_the_cue_words(rules) -> None:  # type: ignore[no-untyped-def]
+    valence = cue_valence(rules)
+    assert direction("Which has the slower runtime?", valence) == -1  # "slower" is a cue word, not in the lexicon
+    assert direction("Which is less secure out of the box?", valence) == -1
+    assert direction("Which has fewer breaking changes?", valence) == 1
+    assert direction("Which one is not as good for chat?", valence) == -1
+    assert direction("Backend for a photo app", valence) == 0
+
+
+def test_a_keyword_after_a_negation_is_ruled_out_not_named() -> None:
+    keywords = {"realtime": StemmedPhrases(["real-time", "chat"]), "data_ml": StemmedPhrases(["ml"])}
+    assert keyword_hits(keywords, stem_words("Forms and reports. No real-time stuff, no ML.")) == set()
+    assert keyword_hits(keywords, stem_words("We don't need chat, but real-time dashboards")) == {"realtime"}
+    assert keyword_hits(keywords, stem_words("real-time chat and some ML"), min_words=2) == {"realtime"}
+
+
+def test_a_team_named_by_its_frameworks_knows_their_side(fake_advisor: Advisor) -> None:
+    analyzer = fake_advisor.engine.analyzer
+    read = analyzer.analyse("Our team knows Express and Fastify inside out. Which for a new CRUD app?", None)
+    assert read.relevance["team_js"] == 1.0 and read.relevance["team_python"] == 0.0
+    read = analyzer.analyse("The developers are all experienced with Django; new admin tool?", None)
+    assert read.relevance["team_python"] == 1.0
+
+
+def test_an_other_technology_that_is_an_ordinary_word_counts_only_as_written(fake_advisor: Advisor) -> None:
+    analyzer = fake_advisor.engine.analyzer
+    assert analyzer.analyse("Forms and reports for property managers. Which would you go with?", None).kind != (
+        "other_tech")
+    assert analyzer.analyse("Go or Rust for a command-line tool?", None).kind == "other_tech"
+    assert analyzer.analyse("GO OR RUST FOR A CLI", None).kind == "other_tech"
+
+
+def test_a_bare_question_in_a_thread_is_a_follow_up_not_chatter(fake_advisor: Advisor) -> None:
+    thread = ["Node or Python for a desktop app?"]
+    assert fake_advisor.read("why?", thread).kind == "followup"
+    assert fake_advisor.ask("why?", thread).verdict != "out_of_scope"
+    assert fake_advisor.read("ok cool", thread).kind == "chatter"
 
 
 def test_the_worse_side_is_the_other_one_with_the_same_sources() -> None:
@@ -64,3 +114,31 @@ def test_chatter_in_a_thread_is_read_as_chatter_and_not_answered(fake_advisor: A
     assert fake_advisor.read("what if the team only knows Python?", thread).kind == "followup"
     other = fake_advisor.read("what about Rust though?", thread)
     assert other.kind == "other_tech" and other.reply and "Rust" in other.reply
+
+
+def test_a_remark_about_the_project_in_a_thread_is_a_follow_up(fake_advisor: Advisor) -> None:
+    thread = ["Best backend for an internal admin dashboard?"]
+    assert fake_advisor.read("fwiw our whole team is React people", thread).kind == "followup"
+
+
+def test_a_choice_between_two_named_things_neither_ours_is_another_technology() -> None:
+    from bot.engine.question import _alternatives
+
+    assert _alternatives("Postgres or MongoDB for storing user profiles?") == [("Postgres", "MongoDB")]
+    assert _alternatives("Which is better, or is it a wash?") == []
+    assert _alternatives("POSTGRES OR MONGO") == []  # capitals everywhere say nothing about names
+
+
+def test_when_nothing_else_applies_the_readers_likeliest_workload_counts(fake_advisor: Advisor) -> None:
+    from knowledge.question_model import QuestionReading
+
+    analyzer = fake_advisor.engine.analyzer
+    relevance = {c.id: 0.0 for c in analyzer.rules.criteria}
+    leaning = QuestionReading(kinds={}, criteria={"scientific": 0.66, "stability": 0.9}, inverse=0.0)
+    analyzer._best_guess(relevance, leaning)
+    # The workload counts just enough to apply; a quality (stability) is never guessed.
+    assert relevance["scientific"] == analyzer.rules.thresholds.min_relevance and relevance["stability"] == 0.0
+    unsure = QuestionReading(kinds={}, criteria={"scientific": 0.3}, inverse=0.0)
+    relevance = {c.id: 0.0 for c in analyzer.rules.criteria}
+    analyzer._best_guess(relevance, unsure)
+    assert max(relevance.values()) == 0.0
