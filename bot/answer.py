@@ -225,6 +225,8 @@ class ClaimScoreRow(BaseModel):
     side_precision: float
     criteria_precision: float
     claims_per_1000_chars: float
+    stance_recall: float = 1.0  # of each article's sides per criterion that the labels give, the share found
+    stance_precision: float = 1.0  # of each article's sides per criterion that the claims give, the share right
 
 
 class ClaimEvalReport(BaseModel):

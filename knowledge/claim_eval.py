@@ -9,6 +9,9 @@ from .claims import Claim
 from .corpus import Article
 from .labels import LabeledArticle, LabeledClause
 
+# An article whose weaker side weighs at least this share of its stronger side on a criterion argues both ways (the
+# engine's scoring uses the same share, so the stance measured here is the one answers are built from).
+MIXED_SHARE = 0.6
 # A claim and a label are the same statement when their spans overlap by this share of the shorter one: clause
 # boundaries differ by a few words between a labeler and the extractor, two neighbouring clauses barely touch.
 MIN_OVERLAP = 0.4
@@ -48,11 +51,16 @@ class ArticleScore:
     side_right: int = 0  # claims matching a label with the same side
     criteria_right: int = 0  # ...whose criteria are all among the label's
     characters: int = 0
+    stances: int = 0  # (criterion) stances the labels give the article: the side its labels on it favour
+    stances_found: int = 0  # ...that the claims give it too, on the same side
+    stances_claimed: int = 0  # (criterion) stances the claims give the article
+    stances_right: int = 0  # ...that the labels give it too, on the same side
     missed: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)  # (text, side, criteria)
     wrong: list[tuple[str, str, tuple[str, ...], str]] = field(default_factory=list)  # (text, favors, crit, why)
 
     def add(self, other: ArticleScore) -> None:
-        for name in ("labels", "found", "claims", "side_right", "criteria_right", "characters"):
+        for name in ("labels", "found", "claims", "side_right", "criteria_right", "characters", "stances",
+                     "stances_found", "stances_claimed", "stances_right"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @property
@@ -68,6 +76,14 @@ class ArticleScore:
         return self.criteria_right / self.claims if self.claims else 1.0
 
     @property
+    def stance_recall(self) -> float:
+        return self.stances_found / self.stances if self.stances else 1.0
+
+    @property
+    def stance_precision(self) -> float:
+        return self.stances_right / self.stances_claimed if self.stances_claimed else 1.0
+
+    @property
     def claims_per_1000(self) -> float:
         return 1000 * self.claims / self.characters if self.characters else 0.0
 
@@ -77,7 +93,23 @@ class ArticleScore:
             "side_precision": round(self.side_precision, 4),
             "criteria_precision": round(self.criteria_precision, 4),
             "claims_per_1000_chars": round(self.claims_per_1000, 2),
+            "stance_recall": round(self.stance_recall, 4),
+            "stance_precision": round(self.stance_precision, 4),
         }
+
+
+def net_stances(votes: Iterable[tuple[str, tuple[str, ...], float]]) -> dict[str, str]:
+    """Each criterion's side in one article from (side, criteria, weight) votes: the side that outweighs the other,
+    or "mixed" when the weaker side weighs at least MIXED_SHARE of the stronger."""
+    weight: dict[str, dict[str, float]] = {}
+    for side, criteria, strength in votes:
+        for criterion in criteria:
+            weight.setdefault(criterion, {"node": 0.0, "python": 0.0})[side] += strength
+    out = {}
+    for criterion, sides in weight.items():
+        strong, weak = max(sides.values()), min(sides.values())
+        out[criterion] = "mixed" if weak >= MIXED_SHARE * strong else max(sides, key=lambda k: sides[k])
+    return out
 
 
 def score_article(labeled: LabeledArticle, claims: list[Claim]) -> ArticleScore:
@@ -108,6 +140,14 @@ def score_article(labeled: LabeledArticle, claims: list[Claim]) -> ArticleScore:
             score.found += 1
         else:
             score.missed.append((text[label.start : label.end], label.side, label.criteria))
+    # What answers are built from: each article's side on each criterion. A label's criteria all count (a claim
+    # credits one), so the claims find a stance the labels give when any of their criteria carries it.
+    gold = {c: s for c, s in net_stances((lab.side, lab.criteria, 1.0) for lab in labeled.clauses).items()
+            if s != "mixed"}
+    found = {c: s for c, s in net_stances((c.favors, c.criteria, c.strength) for c in claims).items() if s != "mixed"}
+    score.stances, score.stances_claimed = len(gold), len(found)
+    score.stances_found = sum(found.get(c) == s for c, s in gold.items())
+    score.stances_right = sum(gold.get(c) == s for c, s in found.items())
     return score
 
 

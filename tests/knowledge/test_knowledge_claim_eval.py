@@ -53,3 +53,16 @@ def test_a_clause_cut_differently_still_matches_by_overlap() -> None:
 def test_totals_add_up_by_part() -> None:
     report = ClaimReport([score_article(ARTICLE, [_claim("Node.js is great for chat", "node", ("realtime",))])])
     assert report.total("held_out").found == 1 and report.total("tune").labels == 0
+
+
+def test_each_article_s_side_per_criterion_is_scored_as_answers_use_it() -> None:
+    # One right claim on realtime, one wrong-side claim on data_ml: half the labels' stances found, half right.
+    claims = [_claim("Node.js is great for chat", "node", ("realtime",)),
+              _claim("Python wins at data science", "node", ("data_ml",)),
+              _claim("Both run on Linux", "node", ("cross_platform",))]
+    score = score_article(ARTICLE, claims)
+    assert (score.stances, score.stances_found, score.stances_claimed, score.stances_right) == (2, 1, 3, 1)
+    assert score.stance_recall == 0.5 and score.stance_precision == 1 / 3
+    # Two claims that cancel out make no stance: the article argues both ways on it.
+    even = [_claim("Node.js is great for chat", "node", ("realtime",)), _claim("great for chat", "python", ("realtime",))]
+    assert score_article(ARTICLE, even).stances_claimed == 0

@@ -41,12 +41,14 @@ def render_parts(report: EvalReport, console: Console) -> None:
 
 def render_claim_eval(report: ClaimEvalReport, console: Console) -> None:
     table = Table(title=f"Claims against labeled clauses (extractor {report.extractor[:12]})")
-    for column in ("article", "part", "labels", "claims", "recall", "side P", "side+criteria P", "per 1k chars"):
+    for column in ("article", "part", "labels", "claims", "recall", "side P", "side+criteria P", "per 1k chars",
+                   "stance R", "stance P"):
         table.add_column(column, justify="left" if column in ("article", "part") else "right")
     rows = [*report.articles, *report.totals.values()]
     for n, row in enumerate(rows):
         name = row.article if n < len(report.articles) else f"[bold]total: {list(report.totals)[n - len(rows)]}[/bold]"
         table.add_row(name, row.part, str(row.labels), str(row.claims), f"{row.recall:.0%}",
                       f"{row.side_precision:.0%}", f"{row.criteria_precision:.0%}", f"{row.claims_per_1000_chars:.1f}",
+                      f"{row.stance_recall:.0%}", f"{row.stance_precision:.0%}",
                       end_section=n == len(report.articles) - 1)
     console.print(table)
