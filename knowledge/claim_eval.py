@@ -172,6 +172,18 @@ class ClaimReport:
         }
 
 
+def annotator_agreement(pairs: Iterable[tuple[LabeledArticle, tuple[LabeledClause, ...]]]) -> ArticleScore:
+    """A second annotator's labels scored as if they were an extractor's claims (each crediting its main criterion,
+    as a claim does): the figures a reader as careful as a person would reach."""
+    total = ArticleScore("second annotator", "own", "reference", "")
+    for item, second in pairs:
+        text = item.article.text
+        claims = [Claim(f"{item.article.id}:a{n}", item.article.id, c.start, c.end, c.start, c.end,
+                        text[c.start : c.end], c.side, c.side, 1, c.criteria[:1]) for n, c in enumerate(second)]
+        total.add(score_article(item, claims))
+    return total
+
+
 def evaluate_claims(labeled: list[LabeledArticle], extract: Extractor) -> ClaimReport:
     """Run the extractor over every labeled article and score it."""
     return ClaimReport([score_article(item, extract(item.article)) for item in labeled])

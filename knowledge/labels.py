@@ -151,6 +151,20 @@ def load_labeled_articles(
     return out
 
 
+def load_second_labels(articles: list[LabeledArticle], criteria: set[str],
+                       labeled_dir: Path = LABELED_DIR) -> list[tuple[LabeledArticle, tuple[LabeledClause, ...]]]:
+    """A second annotator's labels of some articles (`second_annotator/`), written without seeing the first's: how
+    far two careful readers agree is the ceiling any extractor is measured against."""
+    by_id = {a.article.id: a for a in articles}
+    out = []
+    for path in sorted((labeled_dir / "second_annotator").glob("*.yaml")):
+        if path.stem not in by_id:
+            raise LabelError(f"{path}: no labeled article {path.stem!r}")
+        item = by_id[path.stem]
+        out.append((item, tuple(_labels_for(path, item.article, criteria)[1])))
+    return out
+
+
 class TrainingClause(_Strict):
     """A clause written for training (`clauses.yaml`): the side it favours, or none."""
 

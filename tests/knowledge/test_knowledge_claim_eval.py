@@ -64,5 +64,6 @@ def test_each_article_s_side_per_criterion_is_scored_as_answers_use_it() -> None
     assert (score.stances, score.stances_found, score.stances_claimed, score.stances_right) == (2, 1, 3, 1)
     assert score.stance_recall == 0.5 and score.stance_precision == 1 / 3
     # Two claims that cancel out make no stance: the article argues both ways on it.
-    even = [_claim("Node.js is great for chat", "node", ("realtime",)), _claim("great for chat", "python", ("realtime",))]
+    even = [_claim("Node.js is great for chat", "node", ("realtime",)),
+            _claim("great for chat", "python", ("realtime",))]
     assert score_article(ARTICLE, even).stances_claimed == 0

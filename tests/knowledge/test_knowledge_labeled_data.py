@@ -80,3 +80,15 @@ def test_a_label_that_is_not_in_its_article_is_a_one_line_error(tmp_path, rules)
                       "criteria: [speed]}\n")
     [item] = load_labeled_articles(ids, tmp_path, library)
     assert item.clauses[0].start == item.article.text.rindex("Node.js is fast")
+
+
+def test_a_second_annotator_agrees_with_the_labels_closely(labeled, rules) -> None:  # type: ignore[no-untyped-def]
+    """The labels are consistent enough to measure against: a second person labeling three articles without seeing
+    the first's labels finds nearly the same clauses, on the same sides (the README quotes these figures)."""
+    from knowledge.claim_eval import annotator_agreement
+    from knowledge.labels import load_second_labels
+
+    pairs = load_second_labels(labeled, {c.id for c in rules.criteria})
+    assert len(pairs) >= 3 and all(item.part == "tune" for item, _ in pairs)
+    agreement = annotator_agreement(pairs)
+    assert agreement.recall >= 0.9 and agreement.side_precision >= 0.9 and agreement.criteria_precision >= 0.85
