@@ -84,11 +84,42 @@ def without_urls(text: str) -> str:
     return _URL.sub(lambda m: " " * len(m.group(0)), text)
 
 
+# A name the document defines as one side's by a parenthesis right after it: "claims-api (Node.js)", "`herald`
+# (Python)", "Herald (Django)". Only names that cannot be ordinary words count: in backticks, with a digit, a hyphen,
+# an underscore or a capital inside, or capitalised and never written in lowercase in the document; "the backend
+# (Python)" and a table's "Good (Django)" define nothing.
+_ALIAS = re.compile(r"(?:`([^`\n]{2,40})`|(?<![\w.-])([A-Za-z][\w-]{1,39}))[ \t]*\(([^()\n]{2,40})\)")
+_NAME_LIKE = re.compile(r"[A-Z0-9_-]")
+
+
+def document_aliases(rules: Rules, document: str) -> dict[str, SideId]:
+    """Names a document defines as one side's ("claims-api (Node.js)"), mapped to that side."""
+    base = rules.side_patterns
+    plain = without_urls(document)
+    found: dict[str, SideId] = {}
+    for m in _ALIAS.finditer(plain):
+        name = m.group(1) or m.group(2)
+        if not m.group(1) and not _NAME_LIKE.search(name[1:]):
+            ordinary = re.search(rf"(?<![\w-]){re.escape(name.lower())}(?![\w-])", plain)
+            if not name[:1].isupper() or ordinary:
+                continue
+        sides = {side for side, pattern in base.items() if pattern.search(m.group(3))}
+        if len(sides) != 1 or any(pattern.search(name) for pattern in base.values()):
+            continue  # the parenthesis names both sides or none, or the name is a side's own
+        side = next(iter(sides))
+        if found.get(name, side) != side:
+            found[name] = None  # type: ignore[assignment]  # defined for both sides: no alias
+        else:
+            found[name] = side
+    return {name: side for name, side in found.items() if side is not None}
+
+
 class SideNames:
     """Finds the sides' names in the texts of one document (an article or a question).
 
     A document that names a side in full ("Node.js", "Python") also uses its short lowercase names for it ("node",
-    "py"); elsewhere those are ordinary words and only count as written in the rules.
+    "py"); elsewhere those are ordinary words and only count as written in the rules. A name the document defines
+    as one side's ("claims-api (Node.js)") counts as that side wherever the document uses it.
     """
 
     def __init__(self, rules: Rules, document: str = "", every_side: bool = False) -> None:
@@ -98,7 +129,14 @@ class SideNames:
         if named and every_side:
             # A question that names one side is a choice between the two: "node or Python?" means Node.js.
             named = frozenset(base)
-        self.patterns = rules.side_patterns_for(named) if named else base
+        patterns = dict(rules.side_patterns_for(named) if named else base)
+        aliases = document_aliases(rules, document) if document else {}
+        for side in patterns:
+            mine = sorted((re.escape(n) for n, s in aliases.items() if s == side), key=len, reverse=True)
+            if mine:
+                alias = r"(?<![\w.-])(?:" + "|".join(mine) + r")(?![\w-])"
+                patterns[side] = re.compile(f"{alias}|{patterns[side].pattern}", patterns[side].flags)
+        self.patterns = patterns
 
     def spans(self, text: str) -> list[tuple[int, int, SideId]]:
         """Every mention as (start, end, side), in order, overlaps dropped; names inside URLs don't count."""

@@ -167,6 +167,20 @@ def test_side_names_respect_case_sensitive_short_names(rules) -> None:
     assert side_mentions(rules, "every node in the express lane") == []
 
 
+def test_a_name_the_article_defines_as_a_side_s_counts_as_that_side(rules) -> None:
+    from knowledge.cues import SideNames, document_aliases
+
+    text = ("We audited `claims-api` (NestJS) and Herald (Python).\n\n"
+            "## F-03 claims-api: prototype pollution\n\nHerald ignored the same payload.")
+    assert document_aliases(rules, text) == {"claims-api": "node", "Herald": "python"}
+    names = SideNames(rules, text)
+    assert names.sides("F-03 claims-api: prototype pollution") == {"node"}
+    assert names.sides("Herald ignored the same payload.") == {"python"}
+    # Ordinary words define nothing: "the backend (Python)", or a table cell "Good (Django)" in a text that also
+    # says "good"; nor does a parenthesis naming both sides.
+    assert document_aliases(rules, "The backend (Python) is good. Good (Django). Both (Node.js, Python).") == {}
+
+
 STATEMENT_PARTS = st.sampled_from(
     ["Node.js", "Python", "Django", "Express", "It", "it", "They", "is", "not", "the best option", "slower than",
      "faster than", "for", "real-time", "chat", "data science", "memory-intensive", "CPU-heavy", "while", "but",
