@@ -20,6 +20,7 @@ _INCREASE = frozenset(["more", "most", "higher"])
 # Words between the comparative and what it grades ("more of a pain", "less of a hassle").
 _BETWEEN = frozenset(["of", "a", "an", "the", "to", "as", "in", "at", "for"])
 _NEGATORS = frozenset(["not", "never", "no", "nt"])
+TASK_REACH = 3  # words after "harder to" / "easier to" that name the task graded
 
 
 def words(text: str) -> list[str]:
@@ -70,8 +71,16 @@ def direction(text: str, extra: dict[str, float] | None = None) -> int:
     total = 0.0
     flip = 1.0
     pending = 0  # words left in which a "less"/"more"/"not" still applies
-    for token in tokens:
+    task = 0  # words left of the task a graded word is followed by ("harder to keep stable"): its words grade nothing
+    for n, token in enumerate(tokens):
         valence = lexicon.get(token, 0.0) or (extra or {}).get(token, 0.0)
+        if task:
+            task -= 1
+            continue
+        if valence and tokens[n + 1 : n + 2] == ["to"]:
+            # "harder to keep stable", "easier to make secure": the grade is the word before "to"; what follows is
+            # the task it grades, whose own words ("stable", "secure") say nothing of which way the question points.
+            task = TASK_REACH + 1
         if token in _DECREASE or token in _NEGATORS:
             flip, pending = -1.0, 3
             continue

@@ -284,7 +284,10 @@ class QuestionAnalyzer:
         self._best_guess(relevance, reading)
         topic = topic_of(text, names)
         kind, seen = self._kind(text, sides, others, relevance, lexical, reading, topic)
-        inverse = bool(reading and kind == "answerable" and asks_for_worse(text, self._valence, reading.inverse))
+        # Which way a comparison points is read where the question is asked: in a long message, its question
+        # sentences ("What would you build it in?"), not the story before them ("the part I'm worried about").
+        asked = focus_of(text) or text
+        inverse = bool(reading and kind == "answerable" and asks_for_worse(asked, self._valence, reading.inverse))
         return Analysis(text, kind == "answerable", sides, others, relevance, lexical, kind, inverse, topic,
                         named={cid for cid, value in lexical.items() if max(value, learned[cid]) >= NAMED_FLOOR},
                         seen=seen,

@@ -140,7 +140,13 @@ class CriterionResult:
 
     @property
     def evidence(self) -> float:
-        """Grows with independent articles: 0.5 for one, 0.75 for two, 0.875 for three..."""
+        """Grows with independent articles: 0.5 for one, 0.75 for two, 0.875 for three...
+
+        A criterion that can only favour one side (what the team knows) is the exception: its direction is not in
+        question, so more articles saying it confirm nothing; one article saying it matters is the whole evidence.
+        """
+        if self.criterion.favors_only and self.support:
+            return 1.0
         return 1.0 - 0.5**self.support
 
     @property

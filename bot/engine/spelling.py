@@ -50,12 +50,14 @@ class Speller:
             for key in {word, *_deletes(word)}:
                 self._keys.setdefault(key, set()).add(word)
 
-    def _fix(self, typed: str) -> str | None:
+    def _fix(self, typed: str, shouted: bool) -> str | None:
         lower = typed.lower()
         if len(lower) < MIN_LENGTH or lower in self.known or stem_words(lower)[0] in self._known_stems:
             return None
         if typed[0].isupper() and not typed.isupper():
             return None  # a name ("Perl", "Esports"), or a word starting a sentence: too risky to touch
+        if typed.isupper() and not shouted:
+            return None  # capitals in a sentence that is not all capitals: an acronym ("QUIC", "EDI"), not a slip
         candidates = {w for key in {lower, *_deletes(lower)} for w in self._keys.get(key, ())}
         fits = sorted(w for w in candidates if _one_slip(lower, w))
         if len(fits) != 1:
@@ -64,7 +66,8 @@ class Speller:
         return fixed.upper() if typed.isupper() else fixed.capitalize() if typed[0].isupper() else fixed
 
     def correct(self, text: str) -> str:
-        return _WORD.sub(lambda m: self._fix(m.group(0)) or m.group(0), text)
+        shouted = not any(c.islower() for c in text)  # "PYHTON OR NODE": every word is in capitals, typos too
+        return _WORD.sub(lambda m: self._fix(m.group(0), shouted) or m.group(0), text)
 
 
 def rules_words(rules: Rules) -> set[str]:

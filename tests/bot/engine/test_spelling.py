@@ -20,6 +20,8 @@ def test_real_words_names_and_other_slips_are_left_alone(rules) -> None:  # type
     assert speller.correct("classifies pipelines") == "classifies pipelines"
     # A letter too many or typed for another is as often a different word: "nuxt" is not "next".
     assert speller.correct("nuxt") == "nuxt"
+    # Capitals in a sentence that is not all capitals are an acronym, not a slip: "QUIC" is not "quick".
+    assert speller.correct("Which has better support for QUIC?") == "Which has better support for QUIC?"
 
 
 def test_an_ambiguous_slip_is_left_as_typed() -> None:
