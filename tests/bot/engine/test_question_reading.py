@@ -57,6 +57,9 @@ def test_the_way_a_comparison_points_comes_from_a_general_lexicon_and_the_cue_wo
     assert direction("Which has fewer breaking changes?", valence) == 1
     assert direction("Which one is not as good for chat?", valence) == -1
     assert direction("Backend for a photo app", valence) == 0
+    # The grade is the word before "to"; the task after it grades nothing: "stable" does not make it a good side.
+    assert direction("Which is harder to keep stable over the years?", valence) == -1
+    assert direction("Which is easier to keep secure?", valence) == 1
 
 
 def test_a_keyword_after_a_negation_is_ruled_out_not_named() -> None:
