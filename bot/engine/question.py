@@ -169,6 +169,13 @@ def keyword_hits(keywords: dict[str, StemmedPhrases], stems: list[str], min_word
     }
 
 
+def side_tools(criterion: Criterion, rules: Rules) -> list[str]:
+    """A side's libraries and tools that the rules list as evidence of a criterion ("NumPy" for scientific
+    computing, "Electron" for desktop apps): a question that names one names the work it is for."""
+    names = {n.lower() for side in rules.sides.values() for n in side.names}
+    return [e for e in criterion.evidence if e.lower() in names]
+
+
 class QuestionAnalyzer:
     """Scope, kind and criterion relevance: the rules, the criteria's example vectors, and a learned reader."""
 
@@ -184,7 +191,7 @@ class QuestionAnalyzer:
                               for c in rules.criteria if any(cid == c.id for cid, _ in rows)}
         self.example_vectors = example_vectors
         self.model = model
-        self._keywords = {c.id: StemmedPhrases(c.keywords) for c in rules.criteria}
+        self._keywords = {c.id: StemmedPhrases([*c.keywords, *side_tools(c, rules)]) for c in rules.criteria}
         self._patterns = {c.id: [re.compile(p, re.IGNORECASE) for p in c.question_patterns] for c in rules.criteria}
         self._others = other_technology_pattern(rules.scope)
         self._generic = phrase_pattern(rules.scope.generic_cues)

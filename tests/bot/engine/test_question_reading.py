@@ -145,3 +145,8 @@ def test_when_nothing_else_applies_the_readers_likeliest_workload_counts(fake_ad
     relevance = {c.id: 0.0 for c in analyzer.rules.criteria}
     analyzer._best_guess(relevance, unsure)
     assert max(relevance.values()) == 0.0
+
+
+def test_a_sides_library_that_the_rules_list_as_evidence_names_its_work(fake_advisor: Advisor) -> None:
+    read = fake_advisor.engine.analyzer.analyse("numpy heavy stuff... node or python", None)
+    assert read.lexical["scientific"] > 0 and read.lexical["data_ml"] > 0
