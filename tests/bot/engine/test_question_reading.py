@@ -5,9 +5,10 @@ from __future__ import annotations
 from bot.answer import Answer
 from bot.engine import Advisor
 from bot.engine.compose import inverted
-from bot.engine.question import StemmedPhrases, asks_for_worse, focus_of, keyword_hits, stem_words, topic_of
+from bot.engine.question import asks_for_worse, focus_of, topic_of
 from knowledge.cues import SideNames
-from knowledge.question_text import cue_valence, direction
+from knowledge.question_cues import StemmedPhrases, keyword_hits
+from knowledge.question_text import cue_valence, direction, stem_words
 
 
 def test_the_topic_is_what_is_left_without_the_sides_and_the_choice_words(rules) -> None:  # type: ignore[no-untyped-def]
@@ -150,3 +151,19 @@ def test_when_nothing_else_applies_the_readers_likeliest_workload_counts(fake_ad
 def test_a_sides_library_that_the_rules_list_as_evidence_names_its_work(fake_advisor: Advisor) -> None:
     read = fake_advisor.engine.analyzer.analyse("numpy heavy stuff... node or python", None)
     assert read.lexical["scientific"] > 0 and read.lexical["data_ml"] > 0
+
+
+def test_what_follows_a_form_word_is_the_subject(fake_advisor: Advisor) -> None:
+    analyzer = fake_advisor.engine.analyzer
+    assert analyzer.subject_of("Which has better libraries for generating QR codes?") == "generating QR codes"
+    assert analyzer.subject_of("Node or Python: better support for QUIC, or not?") == "QUIC"
+    assert analyzer.subject_of("Which has better libraries?") == ""  # libraries in general: the criterion answers
+    assert analyzer.subject_of("Which has the bigger ecosystem of libraries?") == ""
+
+
+def test_libraries_for_something_no_criterion_covers_is_said_so(fake_advisor: Advisor) -> None:
+    answer = fake_advisor.ask("Which has better libraries for printing shipping labels?")
+    assert answer.verdict == "depends" and "has nothing on printing shipping labels" in answer.summary
+    assert not answer.citations
+    # A subject the rules' own phrases know ("image processing" is evidence of data and ML work) is answered.
+    assert "has nothing on" not in fake_advisor.ask("Which has better libraries for image processing?").summary

@@ -111,3 +111,14 @@ def test_what_the_team_knows_counts_fully_on_one_article_saying_it_matters() -> 
     # A team that only knows Python weighs against four articles favouring Node.js for real time: it depends.
     claims = [claim(a, "node", "realtime") for a in "abcd"] + [claim("a", "python", "team_python")]
     assert decide(r, {"realtime": 1.0, "team_python": 1.0}, group_claims(claims)).verdict == "depends"
+
+
+def test_asked_about_using_both_it_is_both_when_the_criteria_pull_each_way() -> None:
+    from bot.engine.compose import together
+
+    r = rules()
+    claims = [claim(a, "node", "realtime") for a in "abc"] + [claim(a, "python", "data_ml") for a in "bc"]
+    two_ways = decide(r, {"realtime": 1.0, "data_ml": 0.4}, group_claims(claims))
+    assert two_ways.verdict == "node" and together(two_ways).verdict == "both"
+    one_way = decide(r, {"realtime": 1.0}, group_claims(claims))
+    assert together(one_way).verdict == "depends"  # nothing here calls for the second language
