@@ -178,11 +178,10 @@ class QuestionAnalyzer:
     def covers(self, read: Analysis, subject: str) -> set[str]:
         """The criteria other than the form words' own that a subject turns on: as its plain question reads, or as
         the rules' own phrases for a criterion name it ("image processing" is evidence of data and ML)."""
-        minimum = self.rules.thresholds.min_relevance
         stems = stem_words(subject)
         known = {cid for cid, phrases in self._evidence.items() if phrases.search(stems)}
         return {cid for cid, value in read.relevance.items()
-                if (value >= minimum or cid in known) and not self.rules.criterion(cid).subject_follows}
+                if (value >= SUBJECT_FLOOR or cid in known) and not self.rules.criterion(cid).subject_follows}
 
     def names(self, text: str) -> SideNames:
         """The sides' names in a question: one that names either side also means it by "node" or "py"."""
@@ -288,7 +287,9 @@ class QuestionAnalyzer:
         """The kind of message, and whether the rules alone see a software question in it."""
         if not re.search(r"[A-Za-z]{2,}", text):
             return "chatter", False  # nothing but symbols or emoji
-        if others and not sides:
+        if others and not sides and (reading is None or reading.kinds["answerable"] < OTHER_SURE):
+            # Another technology named and neither side: about that technology, unless the reader is sure the
+            # question is ours and names it as what is being replaced ("replacing a COBOL system").
             return "other_tech", False
         if not sides and reading is not None and _alternatives(text) and reading.kinds["off_topic"] < 0.5:
             # "Postgres or MongoDB for user profiles?", "React or Vue for the dashboard?": a choice between two
@@ -320,7 +321,7 @@ class QuestionAnalyzer:
 
 
 # How the learned reader's probabilities count (chosen on the tune part of the question bank).
-LEARNED_FLOOR = 0.5
+LEARNED_FLOOR = 0.3
 LEARNED_CEILING = 0.9
 ANSWERABLE_FLOOR = 0.5
 OTHER_SURE = 0.85
@@ -331,6 +332,7 @@ INVERSE_FLOOR = 0.5
 KEYWORD_AGREE = 0.5  # the reader's probability at which a keyword counts fully
 KEYWORD_MIN = 0.3  # what a keyword the reader is sure is used in another sense still counts (as a share)
 INVERSE_SURE = 0.8  # with no word saying which way a comparison points
+SUBJECT_FLOOR = 0.5  # relevance at which a criterion covers what "libraries for X" asks about: a clear reading
 BOTH_FLOOR = 0.7  # the reader's probability at which a message asks about using both sides (it overrides the verdict)
 
 

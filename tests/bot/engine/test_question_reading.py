@@ -167,3 +167,16 @@ def test_libraries_for_something_no_criterion_covers_is_said_so(fake_advisor: Ad
     assert not answer.citations
     # A subject the rules' own phrases know ("image processing" is evidence of data and ML work) is answered.
     assert "has nothing on" not in fake_advisor.ask("Which has better libraries for image processing?").summary
+
+
+def test_another_technology_named_as_what_is_replaced_keeps_a_sure_question_in_scope(fake_advisor: Advisor) -> None:
+    from knowledge.question_model import QuestionReading
+
+    analyzer = fake_advisor.engine.analyzer
+    sure = QuestionReading(kinds={"answerable": 0.95, "chatter": 0.0, "other_tech": 0.05, "off_topic": 0.0},
+                           criteria={}, inverse=0.0)
+    unsure = QuestionReading(kinds={"answerable": 0.4, "chatter": 0.0, "other_tech": 0.6, "off_topic": 0.0},
+                             criteria={}, inverse=0.0)
+    text = "Core ledger replacing a COBOL system, must run for decades"
+    assert analyzer._kind(text, set(), ["COBOL"], {}, {}, sure, "")[0] == "answerable"
+    assert analyzer._kind(text, set(), ["COBOL"], {}, {}, unsure, "")[0] == "other_tech"
