@@ -20,6 +20,9 @@ _INCREASE = frozenset(["more", "most", "higher"])
 # Words between the comparative and what it grades ("more of a pain", "less of a hassle").
 _BETWEEN = frozenset(["of", "a", "an", "the", "to", "as", "in", "at", "for"])
 _NEGATORS = frozenset(["not", "never", "no", "nt"])
+# Verbs of consuming: "uses more RAM", "needs more servers", "takes more time" ask for the side that costs more.
+_CONSUME = frozenset(["use", "uses", "used", "eat", "eats", "consume", "consumes", "need", "needs", "require",
+                      "requires", "take", "takes", "burn", "burns", "cost", "costs", "hog", "hogs"])
 TASK_REACH = 3  # words after "harder to" / "easier to" that name the task graded
 
 
@@ -64,7 +67,8 @@ def direction(text: str, extra: dict[str, float] | None = None) -> int:
 
     Word polarity comes from a general sentiment lexicon (VADER), with `extra` (word -> valence, e.g. the rules'
     cue words) for comparatives it lacks ("slower", "harder"); "less", "fewer" or a negation turn the next graded
-    word around, and less of a plain quantity ("less memory", "fewer dependencies") is asked for as a good thing.
+    word around, less of a plain quantity ("less memory", "fewer dependencies") is asked for as a good thing, and
+    more of what something consumes ("uses more RAM", "needs more servers") as a bad one.
     """
     lexicon = _lexicon()
     tokens = words(text)
@@ -72,6 +76,7 @@ def direction(text: str, extra: dict[str, float] | None = None) -> int:
     flip = 1.0
     pending = 0  # words left in which a "less"/"more"/"not" still applies
     task = 0  # words left of the task a graded word is followed by ("harder to keep stable"): its words grade nothing
+    consumed = False  # the last "more" follows a verb of consuming ("eats more", "needs more")
     for n, token in enumerate(tokens):
         valence = lexicon.get(token, 0.0) or (extra or {}).get(token, 0.0)
         if task:
@@ -86,6 +91,7 @@ def direction(text: str, extra: dict[str, float] | None = None) -> int:
             continue
         if token in _INCREASE:
             flip, pending = 1.0, 3
+            consumed = n > 0 and tokens[n - 1] in _CONSUME
             continue
         if valence:
             total += flip * valence if pending else valence
@@ -94,6 +100,9 @@ def direction(text: str, extra: dict[str, float] | None = None) -> int:
             if flip < 0 and pending == 3 and token not in _NEGATORS:
                 # "less memory", "fewer breaking changes": less of a plain quantity is asked for as the better side
                 total += 0.5
+            elif flip > 0 and pending == 3 and consumed:
+                # "uses more RAM", "takes more time": more of what something consumes is asked for as the worse side
+                total -= 0.5
             pending -= 1
             if not pending:
                 flip = 1.0

@@ -180,3 +180,11 @@ def test_another_technology_named_as_what_is_replaced_keeps_a_sure_question_in_s
     text = "Core ledger replacing a COBOL system, must run for decades"
     assert analyzer._kind(text, set(), ["COBOL"], {}, {}, sure, "")[0] == "answerable"
     assert analyzer._kind(text, set(), ["COBOL"], {}, {}, unsure, "")[0] == "other_tech"
+
+
+def test_more_of_what_something_consumes_is_asked_for_as_the_worse_side(rules) -> None:  # type: ignore[no-untyped-def]
+    valence = cue_valence(rules)
+    assert direction("Which one uses more RAM for the same service?", valence) == -1
+    assert direction("Which takes more time to learn?", valence) == -1
+    assert direction("Which one uses less memory?", valence) == 1
+    assert direction("Which has more developers?", valence) == 0  # "has more": the words do not say
