@@ -41,8 +41,9 @@ def test_which_is_worse_is_told_by_the_wording_not_just_the_shape(rules) -> None
     assert asks_for_worse("Which one is worse for CPU-heavy work?", valence, unsure)
     assert asks_for_worse("Which is less mature, Node or Python?", valence, unsure)  # "less" turns "mature" around
     assert asks_for_worse("Which of the two is more of a pain to debug?", valence, unsure)
-    assert asks_for_worse("Which one eats more memory?", valence, sure)  # no word says which way: the reader does
-    assert not asks_for_worse("Which one eats more memory?", valence, unsure)
+    assert asks_for_worse("Which one has more breaking changes?", valence, sure)  # no word says which way: the reader
+    assert not asks_for_worse("Which one has more breaking changes?", valence, unsure)
+    assert asks_for_worse("Which one eats more memory?", valence, unsure)  # more of what it consumes: worse
     assert not asks_for_worse("Which one is easier to learn?", valence, sure)
     assert not asks_for_worse("Which is faster for chat servers?", valence, sure)
     assert not asks_for_worse("Which of the two uses less memory?", valence, sure)  # less of a quantity is good
