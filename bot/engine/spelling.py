@@ -33,6 +33,12 @@ def _one_slip(typed: str, word: str) -> bool:
     return typed[diff[0]] == word[diff[1]] and typed[diff[1]] == word[diff[0]]
 
 
+def _undoubled(typed: str) -> set[str]:
+    """The word as meant if a key was held a moment too long: one letter typed twice ("chatt", "pythonn"). Unlike
+    other letters too many, a doubled one rarely makes another word."""
+    return {typed[:i] + typed[i + 1 :] for i in range(len(typed) - 1) if typed[i] == typed[i + 1]}
+
+
 class Speller:
     """Puts right the words of a question that no vocabulary knows and that are one slip from a word the rules use.
 
@@ -42,6 +48,7 @@ class Speller:
 
     def __init__(self, targets: Iterable[str], known: Iterable[str] = ()) -> None:
         self.targets = {w for w in targets if len(w) > MIN_LENGTH}
+        self._words = {w for w in targets if len(w) >= MIN_LENGTH}  # what a doubled letter may hide ("chatt")
         self.known = set(known) | set(targets)
         self._known_stems = set(stem_words(" ".join(sorted(self.known))))  # "pipelines", "classifies" are known
         # Every target under each of its one-letter deletions (and itself): a typo shares one of those keys.
@@ -60,6 +67,7 @@ class Speller:
             return None  # capitals in a sentence that is not all capitals: an acronym ("QUIC", "EDI"), not a slip
         candidates = {w for key in {lower, *_deletes(lower)} for w in self._keys.get(key, ())}
         fits = sorted(w for w in candidates if _one_slip(lower, w))
+        fits = fits or sorted({w for w in _undoubled(lower) if w in self._words})
         if len(fits) != 1:
             return None  # unknown, or ambiguous: leave the word as typed
         fixed = fits[0]

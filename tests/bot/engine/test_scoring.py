@@ -122,3 +122,11 @@ def test_asked_about_using_both_it_is_both_when_the_criteria_pull_each_way() -> 
     assert two_ways.verdict == "node" and together(two_ways).verdict == "both"
     one_way = decide(r, {"realtime": 1.0}, group_claims(claims))
     assert together(one_way).verdict == "depends"  # nothing here calls for the second language
+
+
+def test_one_article_is_too_thin_to_split_a_system_over() -> None:
+    r = rules()
+    claims = [claim(a, "node", "realtime") for a in "abc"] + [claim("b", "python", "data_ml")]
+    assert decide(r, {"realtime": 1.0, "data_ml": 1.0}, group_claims(claims)).verdict != "both"
+    claims.append(claim("c", "python", "data_ml"))
+    assert decide(r, {"realtime": 1.0, "data_ml": 1.0}, group_claims(claims)).verdict == "both"

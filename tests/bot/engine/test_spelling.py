@@ -10,6 +10,7 @@ def test_a_dropped_or_swapped_letter_of_a_rules_word_is_put_right(rules) -> None
     assert speller.correct("nodejs vs pythn performace") == "nodejs vs python performance"
     assert speller.correct("which is eaiser to lern for a noob") == "which is easier to learn for a noob"
     assert speller.correct("PYHTON OR NODE") == "PYTHON OR NODE"
+    assert speller.correct("node or pythonn for a chatt app") == "node or python for a chat app"  # a key held
 
 
 def test_real_words_names_and_other_slips_are_left_alone(rules) -> None:  # type: ignore[no-untyped-def]
