@@ -1,5 +1,6 @@
-"""The learned question reader: what kind of message it is, which criteria it turns on, and whether it asks for the
-worse side ("which is harder to learn?"), from the question's embedding and its words. numpy only at run time."""
+"""The learned question reader: what kind of message it is, which criteria it turns on, whether it asks for the
+worse side ("which is harder to learn?") or about using both, from the question's embedding and its words. numpy
+only at run time."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from .question_text import LEXICAL_DIM, direction, lexical_indices
 
-FORMAT = 2
+FORMAT = 3
 KINDS = ("answerable", "chatter", "other_tech", "off_topic")
 SHIPPED_MODEL = Path(__file__).resolve().parent / "models" / "questions.npz"
 _WORDS = re.compile(r"\w+")
@@ -25,9 +26,11 @@ class QuestionModelError(ValueError):
 
 
 def question_features(text: str, sides_named: int, others_named: int,
-                      valence: dict[str, float] | None = None) -> list[float]:
-    """A few facts about the message beside its embedding: sides and other technologies named, length, a '?', and
-    which way a comparison in it points (the embedding reads "easier" and "harder" alike)."""
+                      valence: dict[str, float] | None = None, cues: list[float] | None = None) -> list[float]:
+    """A few facts about the message beside its embedding: sides and other technologies named, length, a '?',
+    which way a comparison in it points (the embedding reads "easier" and "harder" alike), and then, one per
+    criterion of the model, what the rules' words name (`question_cues.WordCues.vector`): so the reader learns how
+    far each criterion's keywords can be trusted, and in which company ("small" in "a small warehouse robot")."""
     words = len(_WORDS.findall(text))
     way = direction(text, valence)
     return [
@@ -39,10 +42,11 @@ def question_features(text: str, sides_named: int, others_named: int,
         float(words <= 3),
         float(way < 0),
         float(way > 0),
+        *(cues or []),
     ]
 
 
-N_FEATURES = 8
+N_FEATURES = 8  # before the criteria's word cues
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class QuestionReading:
     kinds: dict[str, float]  # probability of each kind
     criteria: dict[str, float]  # probability that the message turns on each criterion
     inverse: float  # probability that it asks which side is worse
+    both: float = 0.0  # probability that it asks about using both sides together ("can we just use both?")
 
     @property
     def kind(self) -> str:
@@ -70,7 +75,8 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 @dataclass
 class QuestionModel:
-    """Three logistic regressions over [question embedding, question_features, hashed words].
+    """Logistic regressions (kind, criteria, inverse, both) over [question embedding, question_features, hashed
+    words].
 
     The hashed words (stems and stem pairs, `question_text.lexical_indices`) are the last LEXICAL_DIM columns; a
     word present counts `meta["lexical_weight"]`, and the embedding is scaled by `meta["embedding_scale"]`. The
@@ -83,6 +89,8 @@ class QuestionModel:
     criteria_intercept: np.ndarray
     inverse_coef: np.ndarray  # (features,)
     inverse_intercept: np.ndarray  # (1,)
+    both_coef: np.ndarray  # (features,)
+    both_intercept: np.ndarray  # (1,)
     criterion_ids: list[str]
     meta: dict[str, Any]
 
@@ -106,28 +114,30 @@ class QuestionModel:
         kinds = _softmax(self._scores(self.kind_coef, dense, lexical) + self.kind_intercept)
         criteria = _sigmoid(self._scores(self.criteria_coef, dense, lexical) + self.criteria_intercept)
         inverse = float(_sigmoid(self._scores(self.inverse_coef, dense, lexical) + self.inverse_intercept)[0])
+        both = float(_sigmoid(self._scores(self.both_coef, dense, lexical) + self.both_intercept)[0])
         return QuestionReading(
             kinds={k: float(p) for k, p in zip(KINDS, kinds, strict=True)},
             criteria={c: float(p) for c, p in zip(self.criterion_ids, criteria, strict=True)},
             inverse=inverse,
+            both=both,
         )
 
     def fits(self, model_id: str, dimension: int) -> bool:
         """Whether this model reads vectors of that embedding model."""
         return (self.meta.get("embedding_model") == model_id and int(self.meta.get("dimension", 0)) == dimension
-                and self.kind_coef.shape[-1] == dimension + N_FEATURES + LEXICAL_DIM)
+                and self.kind_coef.shape[-1] == dimension + N_FEATURES + len(self.criterion_ids) + LEXICAL_DIM)
 
     @property
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
         for array in (self.kind_coef, self.kind_intercept, self.criteria_coef, self.criteria_intercept,
-                      self.inverse_coef, self.inverse_intercept):
+                      self.inverse_coef, self.inverse_intercept, self.both_coef, self.both_intercept):
             digest.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
         digest.update(json.dumps({"ids": self.criterion_ids, "meta": self.meta}, sort_keys=True).encode())
         return digest.hexdigest()
 
     _ARRAYS = ("kind_coef", "kind_intercept", "criteria_coef", "criteria_intercept", "inverse_coef",
-               "inverse_intercept")
+               "inverse_intercept", "both_coef", "both_intercept")
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

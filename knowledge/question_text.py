@@ -20,6 +20,10 @@ _INCREASE = frozenset(["more", "most", "higher"])
 # Words between the comparative and what it grades ("more of a pain", "less of a hassle").
 _BETWEEN = frozenset(["of", "a", "an", "the", "to", "as", "in", "at", "for"])
 _NEGATORS = frozenset(["not", "never", "no", "nt"])
+# Verbs of consuming: "uses more RAM", "needs more servers", "takes more time" ask for the side that costs more.
+_CONSUME = frozenset(["use", "uses", "used", "eat", "eats", "consume", "consumes", "need", "needs", "require",
+                      "requires", "take", "takes", "burn", "burns", "cost", "costs", "hog", "hogs"])
+TASK_REACH = 3  # words after "harder to" / "easier to" that name the task graded
 
 
 def words(text: str) -> list[str]:
@@ -63,20 +67,31 @@ def direction(text: str, extra: dict[str, float] | None = None) -> int:
 
     Word polarity comes from a general sentiment lexicon (VADER), with `extra` (word -> valence, e.g. the rules'
     cue words) for comparatives it lacks ("slower", "harder"); "less", "fewer" or a negation turn the next graded
-    word around, and less of a plain quantity ("less memory", "fewer dependencies") is asked for as a good thing.
+    word around, less of a plain quantity ("less memory", "fewer dependencies") is asked for as a good thing, and
+    more of what something consumes ("uses more RAM", "needs more servers") as a bad one.
     """
     lexicon = _lexicon()
     tokens = words(text)
     total = 0.0
     flip = 1.0
     pending = 0  # words left in which a "less"/"more"/"not" still applies
-    for token in tokens:
+    task = 0  # words left of the task a graded word is followed by ("harder to keep stable"): its words grade nothing
+    consumed = False  # the last "more" follows a verb of consuming ("eats more", "needs more")
+    for n, token in enumerate(tokens):
         valence = lexicon.get(token, 0.0) or (extra or {}).get(token, 0.0)
+        if task:
+            task -= 1
+            continue
+        if valence and tokens[n + 1 : n + 2] == ["to"]:
+            # "harder to keep stable", "easier to make secure": the grade is the word before "to"; what follows is
+            # the task it grades, whose own words ("stable", "secure") say nothing of which way the question points.
+            task = TASK_REACH + 1
         if token in _DECREASE or token in _NEGATORS:
             flip, pending = -1.0, 3
             continue
         if token in _INCREASE:
             flip, pending = 1.0, 3
+            consumed = n > 0 and tokens[n - 1] in _CONSUME
             continue
         if valence:
             total += flip * valence if pending else valence
@@ -85,6 +100,9 @@ def direction(text: str, extra: dict[str, float] | None = None) -> int:
             if flip < 0 and pending == 3 and token not in _NEGATORS:
                 # "less memory", "fewer breaking changes": less of a plain quantity is asked for as the better side
                 total += 0.5
+            elif flip > 0 and pending == 3 and consumed:
+                # "uses more RAM", "takes more time": more of what something consumes is asked for as the worse side
+                total -= 0.5
             pending -= 1
             if not pending:
                 flip = 1.0

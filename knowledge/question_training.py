@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .cues import SideNames
 from .labels import checked_entries, part_of
+from .question_cues import QuestionCues
 from .question_model import KINDS, N_FEATURES, QuestionModel, question_features
 from .question_text import LEXICAL_DIM, cue_valence, lexical_indices
 from .rules import Rules, other_technology_pattern
@@ -32,6 +33,7 @@ class LabeledQuestion(BaseModel):
     criteria: list[str] | None = None
     not_criteria: list[str] = []  # criteria it does not turn on (a 👎 that named them as the wrong reasons)
     inverse: bool | None = None
+    both: bool | None = None  # asks about using both sides together ("could we mix the two?")
     id: str | None = None
 
     @property
@@ -54,12 +56,14 @@ def load_questions(paths: Iterable[Path], criteria: set[str], tune_only: bool = 
 def _features(rules: Rules, texts: Sequence[str]) -> np.ndarray:
     others = other_technology_pattern(rules.scope)
     valence = cue_valence(rules)
+    cues = QuestionCues(rules)
+    ids = [c.id for c in rules.criteria]
     rows = []
     for text in texts:
-        sides = len(SideNames(rules, text).sides(text))
-        named = len({m.group(0).lower() for m in others.finditer(text)}) if others else 0
-        rows.append(question_features(text, sides, named, valence))
-    return np.asarray(rows, dtype=np.float32).reshape(len(texts), N_FEATURES)
+        sides = len(SideNames(rules, text, every_side=True).sides(text))
+        named = len({m.group(0) for m in others.finditer(text)}) if others else 0
+        rows.append(question_features(text, sides, named, valence, cues.read(text).vector(ids)))
+    return np.asarray(rows, dtype=np.float32).reshape(len(texts), N_FEATURES + len(ids))
 
 
 def _lexical(texts: Sequence[str], weight: float) -> Any:
@@ -117,15 +121,24 @@ def train_question_model(questions: Sequence[LabeledQuestion], rules: Rules, emb
         model.fit(x[rows], target)
         criteria_coef[k], criteria_intercept[k] = model.coef_[0], model.intercept_[0]
 
-    known = [n for n, q in enumerate(questions) if q.inverse is not None or (q.criteria is not None)]
-    target = np.asarray([bool(questions[n].inverse) for n in known])
-    inverse_coef = np.zeros(x.shape[1], dtype=np.float32)
-    inverse_intercept = np.asarray([-30.0], dtype=np.float32)
-    if 0 < target.sum() < len(target):
-        inv = LogisticRegression(C=c, max_iter=3000, random_state=SEED, class_weight="balanced").fit(x[known], target)
-        inverse_coef, inverse_intercept = inv.coef_[0].astype(np.float32), inv.intercept_.astype(np.float32)
-    digest = hashlib.sha256("\n".join(f"{q.kind}|{q.criteria}|{q.inverse}|{q.q}" for q in questions).encode())
+    inverse_coef, inverse_intercept = _flag(x, questions, "inverse", c)
+    both_coef, both_intercept = _flag(x, questions, "both", c)
+    digest = hashlib.sha256("\n".join(f"{q.kind}|{q.criteria}|{q.inverse}|{q.both}|{q.q}" for q in questions
+                                      ).encode())
     meta = {**meta, "data": digest.hexdigest(), "questions": len(questions), "c": c, "kind_c": kind_c,
             "lexical_weight": lexical_weight, "embedding_scale": embedding_scale}
     return QuestionModel(kind_coef, kind_intercept, criteria_coef, criteria_intercept, inverse_coef,
-                         inverse_intercept, ids, meta)
+                         inverse_intercept, both_coef, both_intercept, ids, meta)
+
+
+def _flag(x: Any, questions: Sequence[LabeledQuestion], name: str, c: float) -> tuple[np.ndarray, np.ndarray]:
+    """A yes/no reading ("asks for the worse side", "asks about using both") learned from the questions that label
+    it, and from every question whose criteria are labeled, which is a no unless it says yes."""
+    from sklearn.linear_model import LogisticRegression
+
+    known = [n for n, q in enumerate(questions) if getattr(q, name) is not None or q.criteria is not None]
+    target = np.asarray([bool(getattr(questions[n], name)) for n in known])
+    if not 0 < target.sum() < len(target):
+        return np.zeros(x.shape[1], dtype=np.float32), np.asarray([-30.0], dtype=np.float32)
+    model = LogisticRegression(C=c, max_iter=3000, random_state=SEED, class_weight="balanced").fit(x[known], target)
+    return model.coef_[0].astype(np.float32), model.intercept_.astype(np.float32)

@@ -71,6 +71,9 @@ class Criterion(_Strict):
     favors_only: SideId | None = None  # a trait criterion whose evidence can only favour one side
     trait: str | None = None  # a project trait this criterion stands for, used by `flip` ("the team knows Python")
     workload: bool = False  # a kind of work that can run in its own service: only these make a `both` verdict
+    # Its keywords name the form of a question, and what follows them its subject: "libraries for QR codes" asks
+    # about QR codes, which the articles' general word on libraries does not answer.
+    subject_follows: bool = False
 
     @field_validator("question_patterns", "evidence_patterns")
     @classmethod

@@ -25,7 +25,7 @@ from ..answer import (
     lower_label,
 )
 from ..settings import Settings
-from .compose import CitationBook, best_claims, compose, inverted
+from .compose import CitationBook, best_claims, compose, inverted, together, together_summary
 from .loading import Engine, EngineLoader
 from .question import Analysis, QuestionError, clean_question, focus_of, topic_of
 from .retrieval import retrieved_relevance
@@ -83,14 +83,24 @@ class Advisor:
         bounded = engine.analyzer.bounded(text)
         read_as = engine.analyzer.spelled(bounded)
         focus = focus_of(read_as)
+        subject = engine.analyzer.subject_of(read_as)
         topic = topic_of(read_as, engine.analyzer.names(read_as))
+        # "Libraries for X" is read as the plain question "Node.js or Python for X?", to see what covers X.
+        asked = engine.analyzer.plain_question(subject) if subject else topic
         # One encoder call: a long message's question sentences beside it (the encoder reads only its first couple
         # of hundred words, and the question is often in the middle), and the topic alone, which finds the claims
-        # about it without the sides' names pulling every claim close.
-        texts = [read_as, *([focus] if focus else []), *([topic] if topic else [])]
+        # about it without the sides' names pulling every claim close (or the subject's plain question).
+        texts = [read_as, *([focus] if focus else []), *([asked] if asked else [])]
         vectors = engine.embedder.embed(texts)
         analysis = engine.analyzer.analyse(read_as, vectors[0], vectors[1] if focus else None)
-        analysis.topic_vector = vectors[-1] if topic else None
+        analysis.topic_vector = vectors[-1] if topic and not subject else None
+        if subject and analysis.in_scope:
+            # X read on its own says whether any criterion covers it; the criteria that do count for the question.
+            read = engine.analyzer.analyse(asked, vectors[-1], guess=False)
+            covered = engine.analyzer.covers(read, subject)
+            analysis.subject, analysis.covered = subject, bool(covered)
+            for cid in covered:
+                analysis.relevance[cid] = max(analysis.relevance[cid], read.relevance[cid])
         return bounded if len(bounded) == len(text) else bounded + "…", analysis, vectors[0]
 
     def out_of_scope(self, question: str) -> Answer:
@@ -122,6 +132,10 @@ class Advisor:
             return self.out_of_scope(display)
         outcome = outcome or self._decide(engine, analysis, vector, overrides)[1]
         t = self.rules.thresholds
+        if analysis.subject and not analysis.covered and not overrides:
+            # The libraries or support for something no criterion covers: the articles' general word on libraries
+            # says nothing about that ("libraries for generating QR codes").
+            return self._nothing_on(engine, display, analysis.subject)
         silent = self._unaddressed(engine, analysis) if not overrides else []
         if silent:
             # What the question names outright, the library says nothing about: say so rather than answer from
@@ -131,6 +145,12 @@ class Advisor:
             if analysis.topic and not overrides:
                 return self._nothing_on(engine, display, analysis.topic)
             return self._overview(engine, display, vector, book)
+        if analysis.together and not overrides:
+            # "Can we just use both?": each side where it fits when the criteria pull both ways; else it depends.
+            both = together(outcome)
+            answer = compose(display, both, engine.index.articles, engine.scorer.for_question(vector),
+                             t.max_reasons, t.min_relevance, book=book)
+            return answer.model_copy(update={"summary": together_summary(both, answer.summary)})
         related = related_results(self.rules, outcome, engine.claims_by_criterion)
         answer = compose(display, outcome, engine.index.articles, engine.scorer.for_question(vector), t.max_reasons,
                          t.min_relevance, related, book)
@@ -230,6 +250,7 @@ class Advisor:
             combined.relevance = {k: max(v, before_analysis.relevance.get(k, 0.0))
                                   for k, v in combined.relevance.items()}
         combined.inverse = analysis.inverse
+        combined.together = analysis.together
         after = self._answer(engine, display, combined, combined_vector)
         new = [lower_label(self.rules.criterion(c).label)
                for c in combined.applicable(self.rules.thresholds.min_relevance)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from knowledge.claims import Claim
 from knowledge.corpus import Article
@@ -188,6 +189,25 @@ def compose(
         disagreements=disagreements,
         citations=list(book.citations),
     )
+
+
+def together(outcome: Outcome) -> Outcome:
+    """The outcome for "could we use both?": both when what the question turns on pulls each way, else it depends
+    (on this project's needs, one side covers everything the articles speak to)."""
+    sides = {r.favors for r in outcome.results if r.favors}
+    return replace(outcome, verdict="both" if sides == {"node", "python"} else "depends")
+
+
+def together_summary(outcome: Outcome, summary: str) -> str:
+    """What an answer to "could we use both?" says first."""
+    if outcome.verdict == "both":
+        return f"Using both can make sense here. {summary}"
+    lone = {r.favors for r in outcome.results if r.favors}
+    if len(lone) == 1:
+        side = SIDE_LABELS[lone.pop()]
+        return (f"It depends: using both is possible, but on what this question turns on the articles only lean to "
+                f"{side}, so a second language would have to earn its place elsewhere.")
+    return f"It depends: using both is possible. {summary}"
 
 
 def inverted(answer: Answer) -> Answer:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from knowledge.cues import SideNames
+from knowledge.question_cues import QuestionCues, StemmedPhrases
 from knowledge.question_model import QuestionModel, QuestionReading, question_features
 from knowledge.question_text import cue_valence, direction, stem_words
 from knowledge.rules import Criterion, Rules, SideId, other_technology_pattern, phrase_pattern
@@ -55,12 +56,15 @@ class Analysis:
     topic_vector: np.ndarray | None = None  # the topic's own embedding, for finding the claims about it
     seen: bool = False  # the rules alone see a software question in it (a side, a stack, a criterion's words)
     precise: set[str] = field(default_factory=set)  # criteria named by a pattern or a keyword of several words
+    loose: set[str] = field(default_factory=set)  # criteria only a one-word keyword names, the reader unconvinced
+    together: bool = False  # asks about using both sides together ("can we just use both?")
+    subject: str = ""  # what it asks the libraries or support for ("generating QR codes"), if it does
+    covered: bool = True  # whether some criterion covers that subject
 
     def applicable(self, minimum: float) -> list[str]:
         return [cid for cid, r in sorted(self.relevance.items(), key=lambda kv: -kv[1]) if r >= minimum]
 
 
-_WORD = re.compile(r"[a-z0-9]+")
 _TOPIC_WORD = re.compile(r"[A-Za-z][\w+#.-]*[\w+#]|[A-Za-z]")
 # Words that make a question a choice without saying what for: what is left of a question without them (and the
 # sides' names) is its topic. General English, not a list of any article's phrases.
@@ -121,54 +125,6 @@ def _alternatives(text: str) -> list[tuple[str, str]]:
     return [(a, b) for a, b in _CHOICE_OF_NAMES.findall(text) if a not in _NOT_NAMES and b not in _NOT_NAMES]
 
 
-def _plainly(text: str, names: SideNames, rules: Rules) -> str:
-    """The text with every name of a side (a framework, a library, a nickname) replaced by the side's own name."""
-    for start, end, side in reversed(names.spans(text)):
-        text = text[:start] + rules.sides[side].label + text[end:]
-    return text
-
-
-class StemmedPhrases:
-    """Matches phrases on stemmed words, so 'scale' finds 'scales' and 'real-time' finds 'real time'."""
-
-    def __init__(self, phrases: list[str]) -> None:
-        self.phrases = {tuple(stem_words(p)) for p in phrases if _WORD.search(p.lower())}
-        self._by_first: dict[str, list[tuple[str, ...]]] = {}
-        for phrase in sorted(self.phrases):
-            if phrase:
-                self._by_first.setdefault(phrase[0], []).append(phrase)
-
-    def spans(self, stems: list[str]) -> list[tuple[int, int]]:
-        """(start, end) word positions of every phrase found."""
-        found = []
-        for i, stem in enumerate(stems):
-            for phrase in self._by_first.get(stem, ()):
-                n = len(phrase)
-                if tuple(stems[i : i + n]) == phrase:
-                    found.append((i, i + n))
-        return found
-
-    def search(self, stems: list[str]) -> bool:
-        return bool(self.spans(stems))
-
-
-# "No real-time stuff, no ML", "we don't need websockets": a keyword right after a negation is ruled out, not named.
-_NEGATORS = frozenset(["no", "not", "nt", "without", "never", "nor"])
-NEGATION_REACH = 2  # words before a keyword that a negation reaches
-
-
-def keyword_hits(keywords: dict[str, StemmedPhrases], stems: list[str], min_words: int = 1) -> set[str]:
-    """Criteria whose keywords a question holds, where a longer keyword wins over one inside it: "machine
-    learning" is data and ML, not the learning curve; one just after a negation does not count ("no real-time
-    stuff"). With `min_words`, only keywords of at least that many words."""
-    spans = [(start, end, cid) for cid, phrases in keywords.items() for start, end in phrases.spans(stems)]
-    return {
-        cid for start, end, cid in spans
-        if end - start >= min_words and not _NEGATORS.intersection(stems[max(0, start - NEGATION_REACH) : start])
-        and not any(s <= start and end <= e and (e - s) > (end - start) and other != cid for s, e, other in spans)
-    }
-
-
 class QuestionAnalyzer:
     """Scope, kind and criterion relevance: the rules, the criteria's example vectors, and a learned reader."""
 
@@ -184,8 +140,14 @@ class QuestionAnalyzer:
                               for c in rules.criteria if any(cid == c.id for cid, _ in rows)}
         self.example_vectors = example_vectors
         self.model = model
-        self._keywords = {c.id: StemmedPhrases(c.keywords) for c in rules.criteria}
-        self._patterns = {c.id: [re.compile(p, re.IGNORECASE) for p in c.question_patterns] for c in rules.criteria}
+        self.cues = QuestionCues(rules)
+        # Each criterion's evidence phrases of several words ("image processing", "scientific computing"): what the
+        # rules know a subject by, beside the keywords.
+        self._evidence = {c.id: StemmedPhrases([e for e in c.evidence if len(e.split()) > 1]) for c in rules.criteria}
+        forms = sorted({k for c in rules.criteria if c.subject_follows for k in c.keywords}, key=len, reverse=True)
+        # "libraries for generating QR codes", "support for HTTP/3": a form word, a link, then what it is about.
+        self._subject = (re.compile(r"\b(?:" + "|".join(re.escape(f) for f in forms) + r")\s+(?:for|to|with)\s+"
+                                    r"([^.?!;,:()]+)", re.IGNORECASE) if forms else None)
         self._others = other_technology_pattern(rules.scope)
         self._generic = phrase_pattern(rules.scope.generic_cues)
         self._choice = phrase_pattern(rules.scope.choice_cues)
@@ -203,14 +165,27 @@ class QuestionAnalyzer:
         """The question as it is read: typos of the words the rules use put right ("pythn performace")."""
         return self.speller.correct(text) if self.speller is not None else text
 
+    def subject_of(self, text: str) -> str:
+        """What a question asks the libraries or support for ("generating QR codes"), without the sides' names and
+        choice words; '' when it asks about them in general ("which has better libraries?")."""
+        found = self._subject.search(text) if self._subject else None
+        return topic_of(found.group(1), self.names(found.group(1))) if found else ""
+
+    def plain_question(self, subject: str) -> str:
+        """A subject asked about as the reader knows questions: "Node.js or Python for generating QR codes?"."""
+        return f"{self.rules.sides['node'].label} or {self.rules.sides['python'].label} for {subject}?"
+
+    def covers(self, read: Analysis, subject: str) -> set[str]:
+        """The criteria other than the form words' own that a subject turns on: as its plain question reads, or as
+        the rules' own phrases for a criterion name it ("image processing" is evidence of data and ML)."""
+        stems = stem_words(subject)
+        known = {cid for cid, phrases in self._evidence.items() if phrases.search(stems)}
+        return {cid for cid, value in read.relevance.items()
+                if (value >= SUBJECT_FLOOR or cid in known) and not self.rules.criterion(cid).subject_follows}
+
     def names(self, text: str) -> SideNames:
         """The sides' names in a question: one that names either side also means it by "node" or "py"."""
         return SideNames(self.rules, text, every_side=True)
-
-    def _lexical(self, criterion: Criterion, texts: tuple[str, ...], hits: set[str]) -> float:
-        if any(p.search(text) for p in self._patterns[criterion.id] for text in texts):
-            return 1.0
-        return 0.8 if criterion.id in hits else 0.0
 
     def _heard(self, lexical: float, criterion: Criterion, reading: QuestionReading | None) -> float:
         """A one-word keyword's relevance as the learned reader hears it: a word in another sense ("small" in "a
@@ -237,8 +212,7 @@ class QuestionAnalyzer:
         if reading is None:
             return 0.0
         p = reading.criteria.get(criterion.id, 0.0)
-        floor = LEARNED_TRAIT_FLOOR if criterion.trait else LEARNED_FLOOR
-        return float(np.clip((p - floor) / (1.0 - floor), 0.0, 1.0)) * LEARNED_CEILING
+        return float(np.clip((p - LEARNED_FLOOR) / (1.0 - LEARNED_FLOOR), 0.0, 1.0)) * LEARNED_CEILING
 
     def _best_guess(self, relevance: dict[str, float], reading: QuestionReading | None) -> None:
         """When nothing else applies, the workload the reader finds more likely than not counts, just: "satellite
@@ -252,50 +226,70 @@ class QuestionAnalyzer:
         if best is not None and reading.criteria.get(best, 0.0) >= GUESS_FLOOR:
             relevance[best] = minimum
 
-    def analyse(self, text: str, vector: np.ndarray | None, focus: np.ndarray | None = None) -> Analysis:
+    def analyse(self, text: str, vector: np.ndarray | None, focus: np.ndarray | None = None,
+                guess: bool = True) -> Analysis:
         """Scope, kind and relevance for an already cleaned and bounded question.
 
         `vector` is its embedding; `focus` the embedding of a long message's question sentences, which the whole
-        message's embedding (cut at the encoder's window) may miss.
+        message's embedding (cut at the encoder's window) may miss. Without `guess`, no workload is guessed when
+        nothing applies (a phrase read to see what it covers).
         """
         names = self.names(text)
         sides = names.sides(text)
         others = sorted({m.group(0) for m in self._others.finditer(text)}) if self._others else []
-        stems = stem_words(text)
+        words = self.cues.read(text, names)
         reading = None
         if self.model is not None and vector is not None:
-            features = question_features(text, len(sides), len(others), self._valence)
+            features = question_features(text, len(sides), len(others), self._valence,
+                                         words.vector(self.model.criterion_ids))
             reading = self.model.read(vector, features, text)
-            if focus is not None:
-                reading = _both_readings(reading, self.model.read(focus, features, text))
+            asked = focus_of(text)
+            if focus is not None and asked:
+                # The question sentences are read with their own words too: "What would you build it in?" after a
+                # paragraph about what worries the team does not ask which side is worse.
+                names_asked = self.names(asked)
+                asked_features = question_features(asked, len(names_asked.sides(asked)), len(others), self._valence,
+                                                   self.cues.read(asked, names_asked).vector(self.model.criterion_ids))
+                reading = _both_readings(reading, self.model.read(focus, asked_features, asked))
         vectors = [v for v in (vector, focus) if v is not None]
-        hits, phrases = keyword_hits(self._keywords, stems), keyword_hits(self._keywords, stems, min_words=2)
-        # The patterns also read the question with each side's names said plainly: a team that "knows Express" or
-        # "writes Django all day" knows Node.js or Python, whichever framework or library it names.
-        plain = _plainly(text, names, self.rules)
-        lexical = {c.id: self._lexical(c, (text, plain) if plain != text else (text,), hits)
-                   for c in self.rules.criteria}
+        hits, phrases = words.hits, words.phrases
+        lexical = {c.id: words.values.get(c.id, 0.0) for c in self.rules.criteria}
         lexical = {cid: value if cid in phrases else self._heard(value, self.rules.criterion(cid), reading)
                    for cid, value in lexical.items()}
         learned = {c.id: self._learned(c, reading) for c in self.rules.criteria}
         semantic = self._semantic(vectors)
         relevance = {c.id: round(max(lexical[c.id], semantic.get(c.id, 0.0), learned[c.id]), 3)
                      for c in self.rules.criteria}
-        self._best_guess(relevance, reading)
+        if guess:
+            self._best_guess(relevance, reading)
         topic = topic_of(text, names)
         kind, seen = self._kind(text, sides, others, relevance, lexical, reading, topic)
-        inverse = bool(reading and kind == "answerable" and asks_for_worse(text, self._valence, reading.inverse))
+        # Which way a comparison points is read where the question is asked: in a long message, its question
+        # sentences ("What would you build it in?"), not the story before them ("the part I'm worried about").
+        asked = focus_of(text) or text
+        inverse = bool(reading and kind == "answerable" and asks_for_worse(asked, self._valence, reading.inverse))
+        together = bool(reading and kind == "answerable" and reading.both >= BOTH_FLOOR)
+        floor = self.rules.thresholds.min_relevance
+        # A one-word keyword the reader does not hear as its criterion, and nothing else backing it, names the form
+        # of the question, not its subject: "libraries" in "libraries for generating QR codes" asks about QR codes.
+        loose = {cid for cid, value in lexical.items()
+                 if value and cid in hits - phrases and value < 1.0 and reading is not None
+                 and reading.criteria.get(cid, 0.0) < KEYWORD_AGREE
+                 and max(semantic.get(cid, 0.0), learned[cid]) < floor}
         return Analysis(text, kind == "answerable", sides, others, relevance, lexical, kind, inverse, topic,
                         named={cid for cid, value in lexical.items() if max(value, learned[cid]) >= NAMED_FLOOR},
                         seen=seen,
-                        precise=phrases | {cid for cid, value in lexical.items() if value >= 1.0})
+                        precise=phrases | {cid for cid, value in lexical.items() if value >= 1.0}, loose=loose,
+                        together=together)
 
     def _kind(self, text: str, sides: set[SideId], others: list[str], relevance: dict[str, float],
               lexical: dict[str, float], reading: QuestionReading | None, topic: str) -> tuple[str, bool]:
         """The kind of message, and whether the rules alone see a software question in it."""
         if not re.search(r"[A-Za-z]{2,}", text):
             return "chatter", False  # nothing but symbols or emoji
-        if others and not sides:
+        if others and not sides and (reading is None or reading.kinds["answerable"] < OTHER_SURE):
+            # Another technology named and neither side: about that technology, unless the reader is sure the
+            # question is ours and names it as what is being replaced ("replacing a COBOL system").
             return "other_tech", False
         if not sides and reading is not None and _alternatives(text) and reading.kinds["off_topic"] < 0.5:
             # "Postgres or MongoDB for user profiles?", "React or Vue for the dashboard?": a choice between two
@@ -327,8 +321,7 @@ class QuestionAnalyzer:
 
 
 # How the learned reader's probabilities count (chosen on the tune part of the question bank).
-LEARNED_FLOOR = 0.5
-LEARNED_TRAIT_FLOOR = 0.7
+LEARNED_FLOOR = 0.3
 LEARNED_CEILING = 0.9
 ANSWERABLE_FLOOR = 0.5
 OTHER_SURE = 0.85
@@ -339,6 +332,8 @@ INVERSE_FLOOR = 0.5
 KEYWORD_AGREE = 0.5  # the reader's probability at which a keyword counts fully
 KEYWORD_MIN = 0.3  # what a keyword the reader is sure is used in another sense still counts (as a share)
 INVERSE_SURE = 0.8  # with no word saying which way a comparison points
+SUBJECT_FLOOR = 0.5  # relevance at which a criterion covers what "libraries for X" asks about: a clear reading
+BOTH_FLOOR = 0.7  # the reader's probability at which a message asks about using both sides (it overrides the verdict)
 
 
 _ASKS_WHICH = re.compile(r"\b(which|what|who|whose|where)\b", re.IGNORECASE)
@@ -347,11 +342,12 @@ _ASKS_WHICH = re.compile(r"\b(which|what|who|whose|where)\b", re.IGNORECASE)
 def _both_readings(whole: QuestionReading, asked: QuestionReading) -> QuestionReading:
     """A long message read as a whole and by its question sentences: a criterion applies if either reading finds it
     ("which would you go with?" says nothing of the project the paragraphs before describe), the kind is the two
-    readings' mean, and what is asked ("which is worse?") is the question sentences' reading."""
+    readings' mean, and what is asked ("which is worse?", "could we use both?") is the question sentences' reading."""
     return QuestionReading(
         kinds={k: (p + asked.kinds[k]) / 2 for k, p in whole.kinds.items()},
         criteria={c: max(p, asked.criteria.get(c, 0.0)) for c, p in whole.criteria.items()},
         inverse=asked.inverse,
+        both=asked.both,
     )
 
 

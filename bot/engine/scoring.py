@@ -140,7 +140,13 @@ class CriterionResult:
 
     @property
     def evidence(self) -> float:
-        """Grows with independent articles: 0.5 for one, 0.75 for two, 0.875 for three..."""
+        """Grows with independent articles: 0.5 for one, 0.75 for two, 0.875 for three...
+
+        A criterion that can only favour one side (what the team knows) is the exception: its direction is not in
+        question, so more articles saying it confirm nothing; one article saying it matters is the whole evidence.
+        """
+        if self.criterion.favors_only and self.support:
+            return 1.0
         return 1.0 - 0.5**self.support
 
     @property
@@ -186,6 +192,11 @@ def _result(criterion: Criterion, relevance: float, weight: float,
     return CriterionResult(criterion, relevance, weight, stances_for(claims_by_criterion, criterion.id))
 
 
+# A workload that makes a `both` verdict has at least two articles behind its side: one article's word is too thin
+# to split a system over.
+BOTH_MIN_ARTICLES = 2
+
+
 def decide(
     rules: Rules,
     relevance: Mapping[str, float],
@@ -217,7 +228,7 @@ def decide(
         side: [
             r for r in results
             if r.favors == side and r.criterion.workload and r.relevance >= t.both_min_relevance
-            and abs(r.score) >= 0.5
+            and abs(r.score) >= 0.5 and r.support >= BOTH_MIN_ARTICLES
         ]
         for side in ("node", "python")
     }

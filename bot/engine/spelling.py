@@ -33,6 +33,12 @@ def _one_slip(typed: str, word: str) -> bool:
     return typed[diff[0]] == word[diff[1]] and typed[diff[1]] == word[diff[0]]
 
 
+def _undoubled(typed: str) -> set[str]:
+    """The word as meant if a key was held a moment too long: one letter typed twice ("chatt", "pythonn"). Unlike
+    other letters too many, a doubled one rarely makes another word."""
+    return {typed[:i] + typed[i + 1 :] for i in range(len(typed) - 1) if typed[i] == typed[i + 1]}
+
+
 class Speller:
     """Puts right the words of a question that no vocabulary knows and that are one slip from a word the rules use.
 
@@ -42,6 +48,7 @@ class Speller:
 
     def __init__(self, targets: Iterable[str], known: Iterable[str] = ()) -> None:
         self.targets = {w for w in targets if len(w) > MIN_LENGTH}
+        self._words = {w for w in targets if len(w) >= MIN_LENGTH}  # what a doubled letter may hide ("chatt")
         self.known = set(known) | set(targets)
         self._known_stems = set(stem_words(" ".join(sorted(self.known))))  # "pipelines", "classifies" are known
         # Every target under each of its one-letter deletions (and itself): a typo shares one of those keys.
@@ -50,21 +57,25 @@ class Speller:
             for key in {word, *_deletes(word)}:
                 self._keys.setdefault(key, set()).add(word)
 
-    def _fix(self, typed: str) -> str | None:
+    def _fix(self, typed: str, shouted: bool) -> str | None:
         lower = typed.lower()
         if len(lower) < MIN_LENGTH or lower in self.known or stem_words(lower)[0] in self._known_stems:
             return None
         if typed[0].isupper() and not typed.isupper():
             return None  # a name ("Perl", "Esports"), or a word starting a sentence: too risky to touch
+        if typed.isupper() and not shouted:
+            return None  # capitals in a sentence that is not all capitals: an acronym ("QUIC", "EDI"), not a slip
         candidates = {w for key in {lower, *_deletes(lower)} for w in self._keys.get(key, ())}
         fits = sorted(w for w in candidates if _one_slip(lower, w))
+        fits = fits or sorted({w for w in _undoubled(lower) if w in self._words})
         if len(fits) != 1:
             return None  # unknown, or ambiguous: leave the word as typed
         fixed = fits[0]
         return fixed.upper() if typed.isupper() else fixed.capitalize() if typed[0].isupper() else fixed
 
     def correct(self, text: str) -> str:
-        return _WORD.sub(lambda m: self._fix(m.group(0)) or m.group(0), text)
+        shouted = not any(c.islower() for c in text)  # "PYHTON OR NODE": every word is in capitals, typos too
+        return _WORD.sub(lambda m: self._fix(m.group(0), shouted) or m.group(0), text)
 
 
 def rules_words(rules: Rules) -> set[str]:

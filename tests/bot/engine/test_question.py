@@ -99,7 +99,8 @@ def test_a_choice_question_without_a_use_case_gets_an_overview(fake_advisor: Adv
 
 
 def test_stemmed_phrases_find_every_occurrence_of_every_phrase_including_overlapping_ones() -> None:
-    from bot.engine.question import StemmedPhrases, keyword_hits, stem_words
+    from knowledge.question_cues import StemmedPhrases, keyword_hits
+    from knowledge.question_text import stem_words
 
     phrases = StemmedPhrases(["machine learning", "learning", "learning curve", "real-time"])
     stems = stem_words("machine learning has a learning curve, and real time learning")

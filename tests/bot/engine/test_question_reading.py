@@ -5,9 +5,10 @@ from __future__ import annotations
 from bot.answer import Answer
 from bot.engine import Advisor
 from bot.engine.compose import inverted
-from bot.engine.question import StemmedPhrases, asks_for_worse, focus_of, keyword_hits, stem_words, topic_of
+from bot.engine.question import asks_for_worse, focus_of, topic_of
 from knowledge.cues import SideNames
-from knowledge.question_text import cue_valence, direction
+from knowledge.question_cues import StemmedPhrases, keyword_hits
+from knowledge.question_text import cue_valence, direction, stem_words
 
 
 def test_the_topic_is_what_is_left_without_the_sides_and_the_choice_words(rules) -> None:  # type: ignore[no-untyped-def]
@@ -40,8 +41,9 @@ def test_which_is_worse_is_told_by_the_wording_not_just_the_shape(rules) -> None
     assert asks_for_worse("Which one is worse for CPU-heavy work?", valence, unsure)
     assert asks_for_worse("Which is less mature, Node or Python?", valence, unsure)  # "less" turns "mature" around
     assert asks_for_worse("Which of the two is more of a pain to debug?", valence, unsure)
-    assert asks_for_worse("Which one eats more memory?", valence, sure)  # no word says which way: the reader does
-    assert not asks_for_worse("Which one eats more memory?", valence, unsure)
+    assert asks_for_worse("Which one has more breaking changes?", valence, sure)  # no word says which way: the reader
+    assert not asks_for_worse("Which one has more breaking changes?", valence, unsure)
+    assert asks_for_worse("Which one eats more memory?", valence, unsure)  # more of what it consumes: worse
     assert not asks_for_worse("Which one is easier to learn?", valence, sure)
     assert not asks_for_worse("Which is faster for chat servers?", valence, sure)
     assert not asks_for_worse("Which of the two uses less memory?", valence, sure)  # less of a quantity is good
@@ -57,6 +59,9 @@ def test_the_way_a_comparison_points_comes_from_a_general_lexicon_and_the_cue_wo
     assert direction("Which has fewer breaking changes?", valence) == 1
     assert direction("Which one is not as good for chat?", valence) == -1
     assert direction("Backend for a photo app", valence) == 0
+    # The grade is the word before "to"; the task after it grades nothing: "stable" does not make it a good side.
+    assert direction("Which is harder to keep stable over the years?", valence) == -1
+    assert direction("Which is easier to keep secure?", valence) == 1
 
 
 def test_a_keyword_after_a_negation_is_ruled_out_not_named() -> None:
@@ -142,3 +147,45 @@ def test_when_nothing_else_applies_the_readers_likeliest_workload_counts(fake_ad
     relevance = {c.id: 0.0 for c in analyzer.rules.criteria}
     analyzer._best_guess(relevance, unsure)
     assert max(relevance.values()) == 0.0
+
+
+def test_a_sides_library_that_the_rules_list_as_evidence_names_its_work(fake_advisor: Advisor) -> None:
+    read = fake_advisor.engine.analyzer.analyse("numpy heavy stuff... node or python", None)
+    assert read.lexical["scientific"] > 0 and read.lexical["data_ml"] > 0
+
+
+def test_what_follows_a_form_word_is_the_subject(fake_advisor: Advisor) -> None:
+    analyzer = fake_advisor.engine.analyzer
+    assert analyzer.subject_of("Which has better libraries for generating QR codes?") == "generating QR codes"
+    assert analyzer.subject_of("Node or Python: better support for QUIC, or not?") == "QUIC"
+    assert analyzer.subject_of("Which has better libraries?") == ""  # libraries in general: the criterion answers
+    assert analyzer.subject_of("Which has the bigger ecosystem of libraries?") == ""
+
+
+def test_libraries_for_something_no_criterion_covers_is_said_so(fake_advisor: Advisor) -> None:
+    answer = fake_advisor.ask("Which has better libraries for printing shipping labels?")
+    assert answer.verdict == "depends" and "has nothing on printing shipping labels" in answer.summary
+    assert not answer.citations
+    # A subject the rules' own phrases know ("image processing" is evidence of data and ML work) is answered.
+    assert "has nothing on" not in fake_advisor.ask("Which has better libraries for image processing?").summary
+
+
+def test_another_technology_named_as_what_is_replaced_keeps_a_sure_question_in_scope(fake_advisor: Advisor) -> None:
+    from knowledge.question_model import QuestionReading
+
+    analyzer = fake_advisor.engine.analyzer
+    sure = QuestionReading(kinds={"answerable": 0.95, "chatter": 0.0, "other_tech": 0.05, "off_topic": 0.0},
+                           criteria={}, inverse=0.0)
+    unsure = QuestionReading(kinds={"answerable": 0.4, "chatter": 0.0, "other_tech": 0.6, "off_topic": 0.0},
+                             criteria={}, inverse=0.0)
+    text = "Core ledger replacing a COBOL system, must run for decades"
+    assert analyzer._kind(text, set(), ["COBOL"], {}, {}, sure, "")[0] == "answerable"
+    assert analyzer._kind(text, set(), ["COBOL"], {}, {}, unsure, "")[0] == "other_tech"
+
+
+def test_more_of_what_something_consumes_is_asked_for_as_the_worse_side(rules) -> None:  # type: ignore[no-untyped-def]
+    valence = cue_valence(rules)
+    assert direction("Which one uses more RAM for the same service?", valence) == -1
+    assert direction("Which takes more time to learn?", valence) == -1
+    assert direction("Which one uses less memory?", valence) == 1
+    assert direction("Which has more developers?", valence) == 0  # "has more": the words do not say

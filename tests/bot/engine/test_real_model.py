@@ -114,3 +114,11 @@ def test_held_out_questions_clear_their_bar(cli_env: dict[str, str]) -> None:
     assert result.returncode == 0, result.stdout[-1500:] + result.stderr[-1500:]
     parts = json.loads(result.stdout)["parts"]
     assert set(parts) == {"tune", "held_out"}
+
+
+def test_a_thread_asking_to_use_both_gets_both_or_depends(real_advisor: Advisor) -> None:
+    thread = ["Node or Python for a dating app with live chat and a matchmaking model?"]
+    answer = real_advisor.ask("could we just use both, one for each part?", thread)
+    assert answer.verdict in ("both", "depends") and "both" in answer.summary.lower()
+    one_sided = real_advisor.ask("can we just use both?", ["Node or Python for our websocket chat server?"])
+    assert one_sided.verdict == "depends"

@@ -100,3 +100,33 @@ def test_an_article_arguing_both_ways_is_a_disagreement_not_evidence() -> None:
     outcome = decide(r, {"cpu_heavy": 1.0}, group_claims(claims))
     assert outcome.verdict == "depends"
     assert [list(r.mixed_articles) for r in outcome.results] == [["a"]]
+
+
+def test_what_the_team_knows_counts_fully_on_one_article_saying_it_matters() -> None:
+    r = rules()
+    # A criterion that can only favour one side needs no second article to confirm its direction.
+    team = CriterionResult(r.criterion("team_python"), 1.0, 1.5, article_stances([claim("a", "python", "team_python")]))
+    speed = CriterionResult(r.criterion("speed"), 1.0, 1.0, article_stances([claim("a", "node", "speed")]))
+    assert team.evidence == 1.0 and speed.evidence == 0.5
+    # A team that only knows Python weighs against four articles favouring Node.js for real time: it depends.
+    claims = [claim(a, "node", "realtime") for a in "abcd"] + [claim("a", "python", "team_python")]
+    assert decide(r, {"realtime": 1.0, "team_python": 1.0}, group_claims(claims)).verdict == "depends"
+
+
+def test_asked_about_using_both_it_is_both_when_the_criteria_pull_each_way() -> None:
+    from bot.engine.compose import together
+
+    r = rules()
+    claims = [claim(a, "node", "realtime") for a in "abc"] + [claim(a, "python", "data_ml") for a in "bc"]
+    two_ways = decide(r, {"realtime": 1.0, "data_ml": 0.4}, group_claims(claims))
+    assert two_ways.verdict == "node" and together(two_ways).verdict == "both"
+    one_way = decide(r, {"realtime": 1.0}, group_claims(claims))
+    assert together(one_way).verdict == "depends"  # nothing here calls for the second language
+
+
+def test_one_article_is_too_thin_to_split_a_system_over() -> None:
+    r = rules()
+    claims = [claim(a, "node", "realtime") for a in "abc"] + [claim("b", "python", "data_ml")]
+    assert decide(r, {"realtime": 1.0, "data_ml": 1.0}, group_claims(claims)).verdict != "both"
+    claims.append(claim("c", "python", "data_ml"))
+    assert decide(r, {"realtime": 1.0, "data_ml": 1.0}, group_claims(claims)).verdict == "both"

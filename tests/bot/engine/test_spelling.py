@@ -10,6 +10,7 @@ def test_a_dropped_or_swapped_letter_of_a_rules_word_is_put_right(rules) -> None
     assert speller.correct("nodejs vs pythn performace") == "nodejs vs python performance"
     assert speller.correct("which is eaiser to lern for a noob") == "which is easier to learn for a noob"
     assert speller.correct("PYHTON OR NODE") == "PYTHON OR NODE"
+    assert speller.correct("node or pythonn for a chatt app") == "node or python for a chat app"  # a key held
 
 
 def test_real_words_names_and_other_slips_are_left_alone(rules) -> None:  # type: ignore[no-untyped-def]
@@ -20,6 +21,8 @@ def test_real_words_names_and_other_slips_are_left_alone(rules) -> None:  # type
     assert speller.correct("classifies pipelines") == "classifies pipelines"
     # A letter too many or typed for another is as often a different word: "nuxt" is not "next".
     assert speller.correct("nuxt") == "nuxt"
+    # Capitals in a sentence that is not all capitals are an acronym, not a slip: "QUIC" is not "quick".
+    assert speller.correct("Which has better support for QUIC?") == "Which has better support for QUIC?"
 
 
 def test_an_ambiguous_slip_is_left_as_typed() -> None:
