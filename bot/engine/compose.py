@@ -62,7 +62,7 @@ def reason_for(result: CriterionResult, side: str, book: CitationBook, rank: Cla
     if not claims:
         return None
     total = result.support + len(result.mixed_articles)
-    both_ways = len(set(mine) & set(result.mixed_articles))
+    both_ways = result.stances.both_ways(side)  # counted once per loaded index: thousands of articles at 10k
     if not both_ways:
         caveat = ""
     elif len(mine) == 1:
@@ -144,7 +144,7 @@ def summarize(outcome: Outcome, reasons: list[tuple[CriterionResult, str]]) -> s
     python = [r for r, side in reasons if side == "python"]
     if outcome.verdict in ("node", "python"):
         mine = node if outcome.verdict == "node" else python
-        articles = {a for r in mine for a in (*r.node_articles, *r.python_articles)}
+        articles = frozenset().union(*(r.stances.taking_sides() for r in mine))
         return (f"{SIDE_LABELS[outcome.verdict]}: the articles favour it on {_labels(mine)} "
                 f"({_count(len(articles))}).")
     if outcome.verdict == "both":

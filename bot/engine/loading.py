@@ -16,6 +16,7 @@ from index.loaded import LoadedIndex, bind_query_encoder, load_index
 from index.store import IndexStore, IndexUnavailable
 from index.version_files import VersionFiles
 from knowledge.claims import Claim, extract_many
+from knowledge.cues import patterns, sentiment
 from knowledge.question_model import QuestionModel
 from knowledge.rules import Rules
 
@@ -134,7 +135,7 @@ class EngineLoader:
         """Work out what the first questions would otherwise pay for (each criterion's stances, which take tens of
         milliseconds at 10,000 articles), now and for every version reloaded from here on."""
         self._prepared = True
-        self.engine.claims_by_criterion.prepare()
+        prepare_engine(self.engine, self.rules)
 
     def reload_if_changed(self) -> bool:
         """Switch to a newly published version; requests in flight finish on the engine they started with."""
@@ -155,7 +156,23 @@ class EngineLoader:
                           current, self.engine.index.version, error)
                 return False
             if self._prepared:
-                engine.claims_by_criterion.prepare()  # before the swap: no live question pays for it
+                prepare_engine(engine, self.rules)  # before the swap: no live question pays for it
             self._engine = engine  # one reference swap: atomic for readers
             log.info("now serving index version %s", current)
             return True
+
+
+def prepare_engine(engine: Engine, rules: Rules) -> None:
+    """Each criterion's stances, their claims flattened for ranking, and the lexicons questions may need."""
+    by_criterion = engine.claims_by_criterion
+    by_criterion.prepare()
+    engine.scorer.prepare(
+        mapping
+        for criterion_id in by_criterion
+        for stances in [by_criterion.stances(criterion_id)]
+        for mapping in (stances.node, stances.python, stances.side("node"), stances.side("python"))
+    )
+    # The first "which is worse?" question would load VADER's lexicon (tens of ms), the first claim-free one the
+    # rules' patterns: loaded now, like everything else a question can need.
+    patterns(rules)
+    sentiment("")

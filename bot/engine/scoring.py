@@ -24,6 +24,8 @@ class Stances:
     mixed: dict[str, list[Claim]] = field(default_factory=dict)  # articles arguing both ways equally
     _sides: dict[str, dict[str, list[Claim]]] = field(default_factory=dict, repr=False)
     _co_counts: dict[str, int] | None = field(default=None, repr=False)
+    _both_ways: dict[str, int] = field(default_factory=dict, repr=False)
+    _taking_sides: frozenset[str] | None = field(default=None, repr=False)
 
     def side(self, side: str) -> dict[str, list[Claim]]:
         """Articles and their claims for one side, including articles that argue both ways."""
@@ -32,6 +34,18 @@ class Stances:
             mixed = {a: [c for c in claims if c.favors == side] for a, claims in self.mixed.items()}
             self._sides[side] = {**mine, **{a: c for a, c in mixed.items() if c}}
         return self._sides[side]
+
+    def both_ways(self, side: str) -> int:
+        """How many of the articles backing one side (see `side`) also argue the other way."""
+        if side not in self._both_ways:
+            self._both_ways[side] = len(self.side(side).keys() & self.mixed.keys())
+        return self._both_ways[side]
+
+    def taking_sides(self) -> frozenset[str]:
+        """The articles that take a side on this criterion (not those arguing both ways)."""
+        if self._taking_sides is None:
+            self._taking_sides = frozenset(self.node) | frozenset(self.python)
+        return self._taking_sides
 
     def co_counts(self) -> dict[str, int]:
         """How often this criterion's side-taking claims also credit each other criterion."""
@@ -93,7 +107,9 @@ class ClaimIndex(dict[str, list[Claim]]):
                 found = self._stances.get(criterion_id)
                 if found is None:
                     found = article_stances(self.get(criterion_id, []))
-                    found.side("node"), found.side("python"), found.co_counts()  # fill before sharing
+                    # Fill every cache before sharing: at 10,000 articles each costs a live question milliseconds.
+                    found.side("node"), found.side("python"), found.co_counts(), found.taking_sides()
+                    found.both_ways("node"), found.both_ways("python")
                     self._stances[criterion_id] = found
         return found
 
