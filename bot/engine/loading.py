@@ -76,7 +76,7 @@ class EngineLoader:
     def engine_for(self, index: LoadedIndex) -> Engine:
         current = self._engine.embedder if self._engine is not None else None
         embedder = bind_query_encoder(self.embedder, index, current)
-        claims, claim_vectors = index.claims, index.claim_vectors
+        claims, claim_vectors, claim_order = index.claims, index.claim_vectors, index.claim_order
         if index.manifest.rules_hash != self.rules.source_hash:
             # The rules changed since the build: claims depend on the cues and criteria, so draw them again from
             # the articles, with the claim model the version was built with when it still fits these rules.
@@ -85,6 +85,7 @@ class EngineLoader:
                                   lambda texts: self._embed(embedder, texts))
             quotes = [index.articles[c.article_id].text[c.quote_start : c.quote_end] for c in claims]
             claim_vectors = self._embed(embedder, quotes) if claims else np.zeros((0, embedder.dimension), np.float32)
+            claim_order = None  # embedded in claims order
         examples = [(c.id, e) for c in self.rules.criteria for e in c.examples]
         stored = index.example_vectors
         if stored is not None and index.manifest.rules_hash == self.rules.source_hash and len(stored) == len(examples):
@@ -99,7 +100,7 @@ class EngineLoader:
             embedder=embedder,
             claims=claims,
             claims_by_criterion=group_claims(claims),
-            scorer=ClaimScorer(claims, claim_vectors),
+            scorer=ClaimScorer(claims, claim_vectors, claim_order),
             analyzer=QuestionAnalyzer(self.rules, example_vectors, self._question_model_for(embedder)),
         )
 
