@@ -19,6 +19,7 @@ from knowledge.rules import Rules
 from .cache import EmbeddingCache, embed_with_cache
 from .chunking import MODEL_WINDOW, OVERLAP_SENTENCES, TARGET_TOKENS, Passage, chunk_article
 from .claim_models import fingerprint_of
+from .claim_order import grouped_order, positions_of
 from .embedding import Embedder, embedding_key
 from .loaded import LoadedIndex, load_index
 from .store import FORMAT_VERSION, EmbeddingInfo, IndexStore, IndexUnavailable, Manifest, file_sha256, new_version_name
@@ -208,12 +209,13 @@ def _embed(library: _Library, content: _Content, rules: Rules, previous: _Reusab
     todo_passages = [i for i, p in enumerate(passages) if not (previous and previous.has_passage(p.id))]
     todo_claims = [i for i, c in enumerate(claims) if not (previous and previous.has_claim(c.id))]
     if previous:
-        for i, p in enumerate(passages):
-            if previous.has_passage(p.id):
-                passage_vectors[i] = previous.passage_vector(p.id)
-        for i, c in enumerate(claims):
-            if previous.has_claim(c.id):
-                claim_vectors[i] = previous.claim_vector(c.id)
+        # Copied in one numpy step each: a Python loop over 60,000 rows cost a third of a second per added article.
+        kept = [i for i, p in enumerate(passages) if previous.has_passage(p.id)]
+        if kept:
+            passage_vectors[kept] = previous.passage_vectors([passages[i].id for i in kept])
+        kept = [i for i, c in enumerate(claims) if previous.has_claim(c.id)]
+        if kept:
+            claim_vectors[kept] = previous.claim_vectors([claims[i].id for i in kept])
     # The rules' criterion examples too: a question's relevance to each criterion is measured against them, and
     # stored with the index they cost a cold start nothing.
     example_texts = [e for criterion in rules.criteria for e in criterion.examples]
@@ -262,7 +264,7 @@ def _write_version(files: VersionFiles, library: _Library, content: _Content, ve
     passage_tokens = [t or [] for t in tokens]
     files.write_bm25(build_bm25_from_tokens(passage_tokens))
     files.write_tokens(passages, passage_tokens)
-    files.write_claim_vectors(vectors.claims)
+    files.write_claim_vectors(vectors.claims, grouped_order(content.claims))
     files.write_example_vectors(vectors.examples)
     encoder = getattr(embedder, "folder", None)
     if encoder is not None:
@@ -395,9 +397,9 @@ class _Reusable:
     def has_passage(self, passage_id: str) -> bool:
         return passage_id in self._passage_rows
 
-    def passage_vector(self, passage_id: str) -> np.ndarray:
+    def passage_vectors(self, passage_ids: list[str]) -> np.ndarray:
         assert self._passage_vectors is not None
-        return self._passage_vectors[self._passage_rows[passage_id]]
+        return self._passage_vectors[[self._passage_rows[p] for p in passage_ids]]
 
     def tokens_of(self, passage_id: str) -> list[str] | None:
         return self._tokens.get(passage_id)
@@ -405,8 +407,10 @@ class _Reusable:
     def has_claim(self, claim_id: str) -> bool:
         return claim_id in self._claim_rows
 
-    def claim_vector(self, claim_id: str) -> np.ndarray:
-        return self.index.claim_vectors[self._claim_rows[claim_id]]
+    def claim_vectors(self, claim_ids: list[str]) -> np.ndarray:
+        rows = np.asarray([self._claim_rows[c] for c in claim_ids], dtype=np.int64).reshape(-1)
+        order = self.index.claim_order
+        return self.index.claim_vectors[rows if order is None else positions_of(order)[rows]]
 
 
 def _previous_articles(store: IndexStore) -> set[str]:

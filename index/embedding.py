@@ -180,13 +180,13 @@ def bind_embedder(embedder: Embedder, index_folder: Path, current: Embedder | No
     """The embedder to use with one index version: a StoredEncoder becomes that version's own encoder."""
     if not isinstance(embedder, StoredEncoder):
         return embedder
-    from .encoder import ENCODER_DIR, OnnxEmbedder, read_encoder_info
+    from .encoder import ENCODER_DIR, QUERY_THREADS, OnnxEmbedder, read_encoder_info
 
     folder = index_folder / ENCODER_DIR
     fingerprint = read_encoder_info(folder).fingerprint
     if current is not None and getattr(current, "fingerprint", None) == fingerprint:
         return current  # same model file: keep the loaded session instead of opening another
-    return OnnxEmbedder(folder)
+    return OnnxEmbedder(folder, threads=QUERY_THREADS)
 
 
 def embedding_key(embedder: Embedder) -> str:

@@ -52,9 +52,33 @@ def write_encoder_info(folder: Path, info: EncoderInfo) -> None:
     (folder / INFO_FILE).write_text(json.dumps(info.model_dump(), indent=2) + "\n", encoding="utf-8")
 
 
-def _threads() -> int:
-    # Both cores for one request: a question is one short text, so splitting it across threads beats queueing.
-    return int(os.environ.get("STACKPICK_ONNX_THREADS", "0")) or (os.cpu_count() or 1)
+# A question is one short text: on a machine whose cores are shared (the serving box also runs answer workers, and
+# this one model training), one thread embedded the benchmark's questions in 13 ms median against 20-24 ms for
+# two threads waiting on each other, with bit-identical vectors. STACKPICK_ONNX_THREADS overrides it.
+QUERY_THREADS = 1
+SMALL_BATCH = 4  # up to this many texts are tokenized one by one: a question's texts, not a build's batches
+
+
+def _threads(default: int | None = None) -> int:
+    return int(os.environ.get("STACKPICK_ONNX_THREADS", "0")) or default or (os.cpu_count() or 1)
+
+
+def token_arrays(tokenizer: Any, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids and attention mask, padded to the longest text: what `encode_batch` gives, without its thread
+    pool for a handful of texts (waking it cost a question up to 4-12 ms on a busy machine)."""
+    if len(texts) > SMALL_BATCH:
+        encodings = tokenizer.encode_batch(list(texts))
+        return (np.asarray([e.ids for e in encodings], dtype=np.int64),
+                np.asarray([e.attention_mask for e in encodings], dtype=np.int64))
+    encodings = [tokenizer.encode(text) for text in texts]
+    width = max(len(e.ids) for e in encodings)
+    pad_id = (tokenizer.padding or {}).get("pad_id", 0)
+    ids = np.full((len(encodings), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(encodings), width), dtype=np.int64)
+    for row, encoding in enumerate(encodings):
+        ids[row, : len(encoding.ids)] = encoding.ids
+        mask[row, : len(encoding.attention_mask)] = encoding.attention_mask
+    return ids, mask
 
 
 class OnnxEmbedder:
@@ -63,9 +87,11 @@ class OnnxEmbedder:
     Loading takes about 0.1 s (no torch, no transformers), so a CLI question can afford it.
     """
 
-    def __init__(self, folder: Path, batch_chars: int = BATCH_CHARS, workers: int = 1) -> None:
+    def __init__(self, folder: Path, batch_chars: int = BATCH_CHARS, workers: int = 1, threads: int | None = None
+                 ) -> None:
         self.folder = folder
         self.workers = workers
+        self.threads = threads  # onnxruntime's intra-op threads (None: every core, as a build wants)
         self._pool: Any = None
         self.info = read_encoder_info(folder)
         self.model_id = self.info.model
@@ -88,7 +114,7 @@ class OnnxEmbedder:
                 tokenizer.enable_truncation(self.info.max_seq_length)
                 tokenizer.enable_padding()
                 options = ort.SessionOptions()
-                options.intra_op_num_threads = _threads()
+                options.intra_op_num_threads = _threads(self.threads)
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 options.log_severity_level = 3  # warnings about unused initializers are noise to a user
                 session = ort.InferenceSession(
@@ -100,9 +126,7 @@ class OnnxEmbedder:
 
     def _run(self, texts: Sequence[str]) -> np.ndarray:
         session, tokenizer = self._load()
-        encodings = tokenizer.encode_batch(list(texts))
-        ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
-        mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
+        ids, mask = token_arrays(tokenizer, texts)
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden = session.run(None, {name: feed[name] for name in self._input_names})[0]
         weights = mask[..., None].astype(np.float32)

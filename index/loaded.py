@@ -13,6 +13,7 @@ from knowledge.claims import Claim
 from knowledge.corpus import Article
 
 from .chunking import Passage
+from .claim_order import is_permutation, positions_of
 from .embedding import Embedder, bind_embedder
 from .encoder import EncoderMissing
 from .store import FIX, IndexStore, IndexUnavailable, Manifest
@@ -28,15 +29,25 @@ class LoadedIndex:
     articles: dict[str, Article]
     passages: list[Passage]
     claims: list[Claim]
-    claim_vectors: np.ndarray
+    claim_vectors: np.ndarray  # as stored: row k is the vector of claim row claim_order[k]
     example_vectors: np.ndarray | None = None  # the rules' criterion examples, embedded at build time
+    claim_order: np.ndarray | None = None  # None: claim_vectors are in claims order (versions before claim_order.npy)
     _faiss: Any = field(default=None, repr=False)
     _bm25: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _claim_positions: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def version(self) -> str:
         return self.manifest.version
+
+    def claim_vector(self, row: int) -> np.ndarray:
+        """The quote vector of claim `row` (its index in `claims`)."""
+        if self.claim_order is None:
+            return self.claim_vectors[row]
+        if self._claim_positions is None:
+            self._claim_positions = positions_of(self.claim_order)
+        return self.claim_vectors[self._claim_positions[row]]
 
     @property
     def faiss(self) -> Any:
@@ -112,12 +123,14 @@ def load_index(store: IndexStore, version: str | None = None, verify: bool = Tru
         passages = files.read_passages()
         claims = files.read_claims()
         claim_vectors = files.read_claim_vectors()
+        claim_order = files.read_claim_order()
         example_vectors = files.read_example_vectors()
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexUnavailable(f"index version {manifest.version} cannot be read ({exc}); {FIX}") from exc
-    if len(claims) != len(claim_vectors) or manifest.counts.get("passages", len(passages)) != len(passages):
+    if (len(claims) != len(claim_vectors) or manifest.counts.get("passages", len(passages)) != len(passages)
+            or (claim_order is not None and not is_permutation(claim_order, len(claims)))):
         raise IndexUnavailable(f"index version {manifest.version} is inconsistent; {FIX}")
-    index = LoadedIndex(manifest, folder, articles, passages, claims, claim_vectors, example_vectors)
+    index = LoadedIndex(manifest, folder, articles, passages, claims, claim_vectors, example_vectors, claim_order)
     if not lazy:
         index._load_search()
     return index

@@ -25,7 +25,8 @@ from .vectors import load_bm25, load_faiss, save_bm25, save_faiss
 ARTICLES = "articles.jsonl"  # each article's front matter and verbatim text
 PASSAGES = "passages.jsonl"
 CLAIMS = "claims.jsonl"
-CLAIM_VECTORS = "claim_vectors.npy"  # one row per claim, in claims.jsonl's order
+CLAIM_VECTORS = "claim_vectors.npy"  # one row per claim, in the order claim_order.npy gives
+CLAIM_ORDER = "claim_order.npy"  # claims.jsonl rows in claim_vectors.npy's order (absent: claims.jsonl's order)
 EXAMPLE_VECTORS = "example_vectors.npy"  # the rules' criterion examples, in the order rules.yaml lists them
 SOURCES = "sources.json"  # library file name -> sha256 of its bytes, to reuse unchanged articles next build
 BM25_TOKENS = "bm25_tokens.jsonl"  # each passage's BM25 tokens, reused by the next build for unchanged passages
@@ -77,11 +78,19 @@ class VersionFiles:
         path = self.path(CLAIM_MODEL)
         return path if path.exists() else None
 
-    def write_claim_vectors(self, vectors: np.ndarray) -> None:
-        np.save(self.path(CLAIM_VECTORS), vectors)
+    def write_claim_vectors(self, vectors: np.ndarray, order: np.ndarray) -> None:
+        """`vectors` in claims order, stored in `order` (index.claim_order.grouped_order)."""
+        np.save(self.path(CLAIM_VECTORS), vectors[order])
+        np.save(self.path(CLAIM_ORDER), order)
 
     def read_claim_vectors(self) -> np.ndarray:
+        """The vectors as stored: row k is claim `read_claim_order()[k]`'s."""
         return np.load(self.path(CLAIM_VECTORS))
+
+    def read_claim_order(self) -> np.ndarray | None:
+        """None for a version that stored its claim vectors in claims order."""
+        path = self.path(CLAIM_ORDER)
+        return np.load(path) if path.is_file() else None
 
     def write_example_vectors(self, vectors: np.ndarray) -> None:
         np.save(self.path(EXAMPLE_VECTORS), vectors)

@@ -9,7 +9,7 @@ from knowledge.claims import Claim
 from knowledge.corpus import Article
 
 from ..answer import SIDE_LABELS, Answer, Citation, Disagreement, Reason, lower_label
-from .scoring import CriterionResult, Outcome
+from .scoring import CriterionResult, Outcome, deciding_articles
 
 ClaimRank = Callable[[Claim], float]  # higher is more relevant to the question
 
@@ -63,7 +63,7 @@ def reason_for(result: CriterionResult, side: str, book: CitationBook, rank: Cla
     if not claims:
         return None
     total = result.support + len(result.mixed_articles)
-    both_ways = len(set(mine) & set(result.mixed_articles))
+    both_ways = result.stances.both_ways(side)  # counted once per loaded index: thousands of articles at 10k
     if not both_ways:
         caveat = ""
     elif len(mine) == 1:
@@ -145,9 +145,9 @@ def summarize(outcome: Outcome, reasons: list[tuple[CriterionResult, str]]) -> s
     python = [r for r, side in reasons if side == "python"]
     if outcome.verdict in ("node", "python"):
         mine = node if outcome.verdict == "node" else python
-        articles = {a for r in mine for a in (*r.node_articles, *r.python_articles)}
+        articles = deciding_articles(r.stances for r in mine)
         return (f"{SIDE_LABELS[outcome.verdict]}: the articles favour it on {_labels(mine)} "
-                f"({_count(len(articles))}).")
+                f"({_count(articles)}).")
     if outcome.verdict == "both":
         return (f"Both, each where it fits: Node.js for {_labels(node)}, and Python for {_labels(python)}.")
     if node and python:

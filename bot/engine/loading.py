@@ -16,6 +16,7 @@ from index.loaded import LoadedIndex, bind_query_encoder, load_index
 from index.store import IndexStore, IndexUnavailable
 from index.version_files import VersionFiles
 from knowledge.claims import Claim, extract_many
+from knowledge.cues import patterns, sentiment
 from knowledge.question_model import QuestionModel
 from knowledge.rules import Rules
 
@@ -76,7 +77,7 @@ class EngineLoader:
     def engine_for(self, index: LoadedIndex) -> Engine:
         current = self._engine.embedder if self._engine is not None else None
         embedder = bind_query_encoder(self.embedder, index, current)
-        claims, claim_vectors = index.claims, index.claim_vectors
+        claims, claim_vectors, claim_order = index.claims, index.claim_vectors, index.claim_order
         if index.manifest.rules_hash != self.rules.source_hash:
             # The rules changed since the build: claims depend on the cues and criteria, so draw them again from
             # the articles, with the claim model the version was built with when it still fits these rules.
@@ -85,6 +86,7 @@ class EngineLoader:
                                   lambda texts: self._embed(embedder, texts))
             quotes = [index.articles[c.article_id].text[c.quote_start : c.quote_end] for c in claims]
             claim_vectors = self._embed(embedder, quotes) if claims else np.zeros((0, embedder.dimension), np.float32)
+            claim_order = None  # embedded in claims order
         library = [a.text for a in index.articles.values()]
         examples = [(c.id, e) for c in self.rules.criteria for e in c.examples]
         stored = index.example_vectors
@@ -100,7 +102,7 @@ class EngineLoader:
             embedder=embedder,
             claims=claims,
             claims_by_criterion=group_claims(claims),
-            scorer=ClaimScorer(claims, claim_vectors),
+            scorer=ClaimScorer(claims, claim_vectors, claim_order),
             analyzer=QuestionAnalyzer(self.rules, example_vectors, self._question_model_for(embedder),
                                       speller_for(self.rules, library, getattr(embedder, "folder", None))),
         )
@@ -137,7 +139,7 @@ class EngineLoader:
         """Work out what the first questions would otherwise pay for (each criterion's stances, which take tens of
         milliseconds at 10,000 articles), now and for every version reloaded from here on."""
         self._prepared = True
-        self.engine.claims_by_criterion.prepare()
+        prepare_engine(self.engine, self.rules)
 
     def reload_if_changed(self) -> bool:
         """Switch to a newly published version; requests in flight finish on the engine they started with."""
@@ -158,7 +160,23 @@ class EngineLoader:
                           current, self.engine.index.version, error)
                 return False
             if self._prepared:
-                engine.claims_by_criterion.prepare()  # before the swap: no live question pays for it
+                prepare_engine(engine, self.rules)  # before the swap: no live question pays for it
             self._engine = engine  # one reference swap: atomic for readers
             log.info("now serving index version %s", current)
             return True
+
+
+def prepare_engine(engine: Engine, rules: Rules) -> None:
+    """Each criterion's stances, their claims flattened for ranking, and the lexicons questions may need."""
+    by_criterion = engine.claims_by_criterion
+    by_criterion.prepare()
+    engine.scorer.prepare(
+        mapping
+        for criterion_id in by_criterion
+        for stances in [by_criterion.stances(criterion_id)]
+        for mapping in (stances.node, stances.python, stances.side("node"), stances.side("python"))
+    )
+    # The first "which is worse?" question would load VADER's lexicon (tens of ms), the first claim-free one the
+    # rules' patterns: loaded now, like everything else a question can need.
+    patterns(rules)
+    sentiment("")

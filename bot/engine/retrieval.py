@@ -20,7 +20,7 @@ def retrieved_relevance(scorer: ClaimScorer, vector: np.ndarray, rules: Rules) -
     """Relevance of each criterion credited by the claims nearest the question (traits are never guessed)."""
     if not len(scorer.vectors):
         return {}
-    similarity = scorer.vectors @ np.asarray(vector, dtype=np.float32)
+    similarity = scorer.similarity(vector)
     top = np.argpartition(-similarity, min(RETRIEVAL_TOP, len(similarity) - 1))[:RETRIEVAL_TOP]
     traits = {c.id for c in rules.criteria if c.trait}
     found: dict[str, float] = {}

@@ -7,6 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from knowledge.claims import Claim
 from knowledge.rules import Criterion, Rules
 
@@ -24,6 +26,10 @@ class Stances:
     mixed: dict[str, list[Claim]] = field(default_factory=dict)  # articles arguing both ways equally
     _sides: dict[str, dict[str, list[Claim]]] = field(default_factory=dict, repr=False)
     _co_counts: dict[str, int] | None = field(default=None, repr=False)
+    _both_ways: dict[str, int] = field(default_factory=dict, repr=False)
+    _taking_sides: frozenset[str] | None = field(default=None, repr=False)
+    # `taking_sides` as bits of its ClaimIndex's article numbering (set there): a union of criteria is an OR.
+    article_bits: int | None = field(default=None, repr=False)
 
     def side(self, side: str) -> dict[str, list[Claim]]:
         """Articles and their claims for one side, including articles that argue both ways."""
@@ -32,6 +38,18 @@ class Stances:
             mixed = {a: [c for c in claims if c.favors == side] for a, claims in self.mixed.items()}
             self._sides[side] = {**mine, **{a: c for a, c in mixed.items() if c}}
         return self._sides[side]
+
+    def both_ways(self, side: str) -> int:
+        """How many of the articles backing one side (see `side`) also argue the other way."""
+        if side not in self._both_ways:
+            self._both_ways[side] = len(self.side(side).keys() & self.mixed.keys())
+        return self._both_ways[side]
+
+    def taking_sides(self) -> frozenset[str]:
+        """The articles that take a side on this criterion (not those arguing both ways)."""
+        if self._taking_sides is None:
+            self._taking_sides = frozenset(self.node) | frozenset(self.python)
+        return self._taking_sides
 
     def co_counts(self) -> dict[str, int]:
         """How often this criterion's side-taking claims also credit each other criterion."""
@@ -79,6 +97,7 @@ class ClaimIndex(dict[str, list[Claim]]):
     def __init__(self, grouped: Mapping[str, list[Claim]] | None = None) -> None:
         super().__init__(grouped or {})
         self._stances: dict[str, Stances] = {}
+        self._numbers: dict[str, int] = {}  # article id -> its bit in every Stances.article_bits of this index
         self._lock = threading.Lock()
 
     def prepare(self) -> None:
@@ -93,9 +112,34 @@ class ClaimIndex(dict[str, list[Claim]]):
                 found = self._stances.get(criterion_id)
                 if found is None:
                     found = article_stances(self.get(criterion_id, []))
-                    found.side("node"), found.side("python"), found.co_counts()  # fill before sharing
+                    # Fill every cache before sharing: at 10,000 articles each costs a live question milliseconds.
+                    found.side("node"), found.side("python"), found.co_counts(), found.taking_sides()
+                    found.both_ways("node"), found.both_ways("python")
+                    found.article_bits = self._bits(found.taking_sides())
                     self._stances[criterion_id] = found
         return found
+
+    def _bits(self, articles: Iterable[str]) -> int:
+        positions = [self._numbers.setdefault(article, len(self._numbers)) for article in articles]
+        marks = np.zeros(len(self._numbers), dtype=bool)
+        marks[positions] = True
+        return int.from_bytes(np.packbits(marks, bitorder="little").tobytes(), "little")
+
+
+def deciding_articles(stances: Iterable[Stances]) -> int:
+    """How many distinct articles take a side on any of these criteria.
+
+    At 10,000 articles a union of a few criteria's article sets took milliseconds under load; with bits from one
+    ClaimIndex it is an OR of a few kilobyte-long integers.
+    """
+    group = list(stances)
+    bits = [s.article_bits for s in group]
+    if all(b is not None for b in bits):
+        union = 0
+        for b in bits:
+            union |= b or 0
+        return union.bit_count()
+    return len(frozenset().union(*(s.taking_sides() for s in group)))
 
 
 def stances_for(claims_by_criterion: Mapping[str, list[Claim]], criterion_id: str) -> Stances:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.engine.scoring import CriterionResult, article_stances, decide, find_flip, group_claims
+from bot.engine.scoring import CriterionResult, article_stances, decide, deciding_articles, find_flip, group_claims
 from knowledge.claims import Claim
 from knowledge.rules import Rules, load_rules, parse_rules
 
@@ -130,3 +130,17 @@ def test_one_article_is_too_thin_to_split_a_system_over() -> None:
     assert decide(r, {"realtime": 1.0, "data_ml": 1.0}, group_claims(claims)).verdict != "both"
     claims.append(claim("c", "python", "data_ml"))
     assert decide(r, {"realtime": 1.0, "data_ml": 1.0}, group_claims(claims)).verdict == "both"
+
+
+def test_deciding_articles_counts_the_union_of_criteria_whichever_way_it_is_counted() -> None:
+    claims = [claim(a, side, criterion, n) for n, (a, side, criterion) in enumerate([
+        ("a", "node", "realtime"), ("b", "node", "realtime"), ("c", "python", "realtime"),
+        ("b", "node", "io_apis"), ("d", "python", "io_apis"), ("e", "node", "io_apis"), ("e", "python", "io_apis"),
+        ("f", "python", "data_ml"), ("a", "python", "data_ml")])]
+    index = group_claims(claims)  # bits from one article numbering
+    plain = {cid: article_stances(index[cid]) for cid in index}  # no bits: a set union
+    for group in (["realtime"], ["realtime", "io_apis"], ["io_apis", "data_ml"], ["realtime", "io_apis", "data_ml"]):
+        expected = len({a for cid in group for a in (*plain[cid].node, *plain[cid].python)})
+        assert deciding_articles(index.stances(cid) for cid in group) == expected
+        assert deciding_articles(plain[cid] for cid in group) == expected
+    assert deciding_articles([]) == 0
