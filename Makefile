@@ -78,8 +78,8 @@ lint: install
 eval: index
 	$(BIN)/stackpick eval tests/data/dev-questions.yaml --min-verdict 0.93 --min-grounding 1 --min-support 0.9 \
 		--min-refusals 1 --min-disagreements 1
-	$(BIN)/stackpick eval knowledge/labeled/questions.yaml --part held_out --min-verdict 0.65 --min-grounding 1 \
-		--min-refusals 0.9 --min-scope-kept 0.9
+	$(BIN)/stackpick eval knowledge/labeled/questions.yaml --part held_out --min-verdict 0.75 --min-grounding 1 \
+		--min-refusals 0.95 --min-scope-kept 0.95
 	$(BIN)/stackpick eval --claims --part held_out --min-recall 0.40 --min-side-precision 0.74 \
 		--min-criteria-precision 0.55
 

@@ -156,10 +156,12 @@ class Workspace:
 
 
 def build_code_hash() -> str:
-    """A hash of what decides an index's contents (knowledge/ and index/ code, the rules): a kept index built by
-    other code is rebuilt (from the embedding cache) so every run measures the code as it is."""
+    """A hash of what decides an index's contents (knowledge/ and index/ code, the rules, the shipped models): a
+    kept index built by other code or another claim model is rebuilt (from the embedding cache) so every run
+    measures the code as it is."""
     digest = hashlib.sha256()
-    for path in sorted([*(ROOT / "knowledge").glob("*.py"), *(ROOT / "index").glob("*.py"), RULES]):
+    models = (ROOT / "knowledge" / "models").glob("*.npz")
+    for path in sorted([*(ROOT / "knowledge").glob("*.py"), *(ROOT / "index").glob("*.py"), RULES, *models]):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -91,11 +91,11 @@ def test_eval_exits_non_zero_below_a_threshold(cli_env: dict[str, str], tmp_path
     assert "below threshold" in result.stderr and "Traceback" not in result.stderr
 
 
-# The bars the held-out parts must clear (measured at the commit that set them: claims recall 0.43, side precision
-# 0.78, side-and-criteria precision 0.60; questions verdict 0.69, refusals 20/21, scope kept 80/84). They catch a
+# The bars the held-out parts must clear (measured at the commit that set them: claims recall 0.42, side precision
+# 0.77, side-and-criteria precision 0.57; questions verdict 83/105, refusals 21/21, scope kept 83/84). They catch a
 # regression; the targets are higher, and the README says how far each figure is from them.
 CLAIM_BARS = ["--min-recall", "0.40", "--min-side-precision", "0.74", "--min-criteria-precision", "0.55"]
-BANK_BARS = ["--min-verdict", "0.65", "--min-grounding", "1", "--min-refusals", "0.9", "--min-scope-kept", "0.9"]
+BANK_BARS = ["--min-verdict", "0.75", "--min-grounding", "1", "--min-refusals", "0.95", "--min-scope-kept", "0.95"]
 BANK = ROOT / "knowledge" / "labeled" / "questions.yaml"
 
 
