@@ -138,6 +138,12 @@ class QuestionAnalyzer:
         self._examples = np.stack([v for _, v in rows]).astype(np.float32) if rows else None
         self._example_rows = {c.id: [n for n, (cid, _) in enumerate(rows) if cid == c.id]
                               for c in rules.criteria if any(cid == c.id for cid, _ in rows)}
+        # The same rows as one ordering with each criterion's run start, for np.maximum.reduceat.
+        self._example_ids = list(self._example_rows)
+        self._example_order = np.asarray([n for cid in self._example_ids for n in self._example_rows[cid]],
+                                         dtype=np.int64)
+        self._example_starts = np.cumsum([0] + [len(self._example_rows[cid]) for cid in self._example_ids[:-1]],
+                                         dtype=np.int64)
         self.example_vectors = example_vectors
         self.model = model
         self.cues = QuestionCues(rules)
@@ -203,16 +209,19 @@ class QuestionAnalyzer:
             return {}
         t = self.rules.thresholds
         similarity = np.max(self._examples @ np.stack(vectors).T, axis=1)
-        best = {cid: float(np.max(similarity[rows])) for cid, rows in self._example_rows.items()}
-        return {cid: float(np.clip((sim - t.relevance_floor) / (t.relevance_ceiling - t.relevance_floor), 0.0, 1.0))
-                for cid, sim in best.items()}
+        # One reduction over the criteria's runs of rows, and plain floats after: per-criterion numpy calls on
+        # scalars cost a warm answer about a millisecond.
+        best = np.maximum.reduceat(similarity[self._example_order], self._example_starts).tolist()
+        span = t.relevance_ceiling - t.relevance_floor
+        return {cid: min(1.0, max(0.0, (sim - t.relevance_floor) / span))
+                for cid, sim in zip(self._example_ids, best, strict=True)}
 
     def _learned(self, criterion: Criterion, reading: QuestionReading | None) -> float:
         """Relevance from the learned reader: its probability, rescaled so that only a confident reading counts."""
         if reading is None:
             return 0.0
         p = reading.criteria.get(criterion.id, 0.0)
-        return float(np.clip((p - LEARNED_FLOOR) / (1.0 - LEARNED_FLOOR), 0.0, 1.0)) * LEARNED_CEILING
+        return min(1.0, max(0.0, (p - LEARNED_FLOOR) / (1.0 - LEARNED_FLOOR))) * LEARNED_CEILING
 
     def _best_guess(self, relevance: dict[str, float], reading: QuestionReading | None) -> None:
         """When nothing else applies, the workload the reader finds more likely than not counts, just: "satellite
