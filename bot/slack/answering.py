@@ -24,7 +24,7 @@ from bot.slack.threads import context_of
 
 log = logging.getLogger("stackpick.slack")
 
-STATUS_WAIT = 5.0  # seconds an answer waits, at most, for the pane's status to be set before it is posted
+STATUS_WAIT = 5.0  # seconds an answer waits, at most, for its hourglass or pane status to show before it is posted
 HINT = "Ask me something like `@stackpick Node or Python for a real-time chat app?`, or try `/stackpick help`."
 OFF_IN_CHANNEL = ("An admin has switched me off in this channel. Ask me in a DM, or in another channel with "
                   "`@stackpick`.")
@@ -113,9 +113,10 @@ def answer_job(*, ctx: AppContext, client: WebClient, where: Where, question: st
     """Answer one question with the thread's earlier questions in mind, and deliver it where it was asked."""
     try:
         answer = ctx.advisor.ask(question, context=earlier)
-        if shown is not None and where.status is not None:
-            # The pane's status is cleared by the reply: one set after the reply would stay on. Wait (briefly)
-            # for it to be set before posting.
+        if shown is not None:
+            # The pane's status is cleared by the reply: one set after the reply would stay on. And an hourglass
+            # that lands after the answer (its pool busy, a slow call) comes and goes under a question already
+            # answered. So wait (briefly) for it to be shown before posting; it almost always already is.
             with contextlib.suppress(Exception):
                 shown.result(timeout=STATUS_WAIT)
         deliver(ctx, client, where, answer, question)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -37,6 +38,31 @@ def test_mention_is_answered_in_its_thread_with_verdict_and_citations(
     [removed] = bot.fake.wait_for("reactions.remove")
     expected = {"channel": "C1", "timestamp": "100.000100", "name": "hourglass_flowing_sand"}
     assert added.args.items() >= expected.items() and removed.args.items() >= expected.items()
+    assert added.at <= reply.at <= removed.at
+
+
+def test_an_answer_ready_before_its_hourglass_waits_for_it(bot: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The hourglass's pool busy (or Slack slow): the answer is worked out meanwhile, but posted only once the
+    # hourglass shows, so it never appears under a question already answered.
+    from bot.slack import answering as answering_module
+
+    hourglass_may_go = threading.Event()
+    react = answering_module.react
+
+    def late_react(**kwargs: object) -> None:
+        if kwargs.get("add"):
+            hourglass_may_go.wait(30)
+        react(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(answering_module, "react", late_react)
+    answering = hold(monkeypatch, bot.advisor, "ask")
+    bot.slack.mention(QUESTION, ts="100.000200")
+    answering.release()
+    assert answering.finished.wait(30)
+    hourglass_may_go.set()
+    [reply] = bot.fake.wait_for("chat.postMessage")
+    [added] = bot.fake.wait_for("reactions.add")
+    [removed] = bot.fake.wait_for("reactions.remove")
     assert added.at <= reply.at <= removed.at
 
 
