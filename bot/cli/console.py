@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("stackpick.console")
 
 PROMPT = "stackpick> "
-GREETING = "Ask “Node.js or Python for …?” questions; Ctrl-D to quit."
+GREETING = "Ask “Node.js or Python for …?” questions; “quit” or Ctrl-D to leave."
+# Words that end the session rather than being asked: what people type to leave a prompt.
+LEAVE = frozenset(["quit", "exit", "q", ":q", "bye"])
 
 
 def run_console(advisor: Advisor, stdin: TextIO, stdout: TextIO) -> int:
@@ -38,6 +40,8 @@ def run_console(advisor: Advisor, stdin: TextIO, stdout: TextIO) -> int:
         question = line.strip()
         if not question:
             continue
+        if question.lower() in LEAVE:
+            return failures
         try:
             render_answer(advisor.ask(question), console)
         except Exception as error:

@@ -82,7 +82,7 @@ def serve(
 
 @app.command("console")
 def console() -> None:
-    """Ask questions in the terminal: the same answers as in Slack, one question per line until end of input.
+    """Ask questions in the terminal: the same answers as in Slack, one question per line until quit or end of input.
 
     Examples:
 

@@ -142,6 +142,15 @@ def test_console_answers_piped_questions_without_a_prompt(shared_advisor: Adviso
     assert out.count("[1]") >= 2  # both answers rendered with their citations
 
 
+def test_console_stops_at_quit_without_answering_it(shared_advisor: Advisor) -> None:
+    stdin = io.StringIO("Node or Python for a real-time chat app?\nquit\nPython or Node for machine learning?\n")
+    stdout = io.StringIO()
+    assert run_console(shared_advisor, stdin, stdout) == 0
+    out = stdout.getvalue()
+    assert "real-time chat" in out and "[1]" in out  # the first question answered
+    assert "Out of scope" not in out and "machine learning" not in out  # "quit" not asked, nothing after it
+
+
 def test_feedback_store_counts_each_user_once_per_message_and_summarizes(tmp_path: Path) -> None:
     store = FeedbackStore(tmp_path / "deep" / "feedback.sqlite3")
     store.record("q1", "node", "U1", "up", message="C1:1")
