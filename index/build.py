@@ -19,7 +19,7 @@ from knowledge.rules import Rules
 from .cache import EmbeddingCache, embed_with_cache
 from .chunking import MODEL_WINDOW, OVERLAP_SENTENCES, TARGET_TOKENS, Passage, chunk_article
 from .claim_models import fingerprint_of
-from .claim_order import grouped_order, positions_of
+from .claim_order import grouped_order
 from .embedding import Embedder, embedding_key
 from .loaded import LoadedIndex, load_index
 from .store import FORMAT_VERSION, EmbeddingInfo, IndexStore, IndexUnavailable, Manifest, file_sha256, new_version_name
@@ -408,9 +408,7 @@ class _Reusable:
         return claim_id in self._claim_rows
 
     def claim_vectors(self, claim_ids: list[str]) -> np.ndarray:
-        rows = np.asarray([self._claim_rows[c] for c in claim_ids], dtype=np.int64).reshape(-1)
-        order = self.index.claim_order
-        return self.index.claim_vectors[rows if order is None else positions_of(order)[rows]]
+        return self.index.claim_vector(np.asarray([self._claim_rows[c] for c in claim_ids], dtype=np.int64))
 
 
 def _previous_articles(store: IndexStore) -> set[str]:

@@ -41,13 +41,13 @@ class LoadedIndex:
     def version(self) -> str:
         return self.manifest.version
 
-    def claim_vector(self, row: int) -> np.ndarray:
-        """The quote vector of claim `row` (its index in `claims`)."""
+    def claim_vector(self, rows: int | np.ndarray) -> np.ndarray:
+        """The quote vector of claim `rows` (its index in `claims`), or the vectors of an array of such rows."""
         if self.claim_order is None:
-            return self.claim_vectors[row]
+            return self.claim_vectors[rows]
         if self._claim_positions is None:
             self._claim_positions = positions_of(self.claim_order)
-        return self.claim_vectors[self._claim_positions[row]]
+        return self.claim_vectors[self._claim_positions[rows]]
 
     @property
     def faiss(self) -> Any:

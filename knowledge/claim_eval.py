@@ -37,6 +37,11 @@ def _best_label(claim: Claim, labels: Iterable[LabeledClause]) -> LabeledClause 
     return best
 
 
+def _share(part: int, whole: int) -> float:
+    """A ratio whose empty case is perfect: nothing to find, nothing claimed wrongly."""
+    return part / whole if whole else 1.0
+
+
 @dataclass
 class ArticleScore:
     """One article's counts."""
@@ -65,23 +70,23 @@ class ArticleScore:
 
     @property
     def recall(self) -> float:
-        return self.found / self.labels if self.labels else 1.0
+        return _share(self.found, self.labels)
 
     @property
     def side_precision(self) -> float:
-        return self.side_right / self.claims if self.claims else 1.0
+        return _share(self.side_right, self.claims)
 
     @property
     def criteria_precision(self) -> float:
-        return self.criteria_right / self.claims if self.claims else 1.0
+        return _share(self.criteria_right, self.claims)
 
     @property
     def stance_recall(self) -> float:
-        return self.stances_found / self.stances if self.stances else 1.0
+        return _share(self.stances_found, self.stances)
 
     @property
     def stance_precision(self) -> float:
-        return self.stances_right / self.stances_claimed if self.stances_claimed else 1.0
+        return _share(self.stances_right, self.stances_claimed)
 
     @property
     def claims_per_1000(self) -> float:

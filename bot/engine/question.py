@@ -132,19 +132,13 @@ class QuestionAnalyzer:
                  speller: Speller | None = None) -> None:
         self.rules = rules
         self.speller = speller
-        # Every criterion's examples in one matrix (a trait, what the team knows, is stated, never guessed from
-        # similar wording, so its examples are left out).
-        rows = [(c.id, v) for c in rules.criteria if not c.trait for v in example_vectors.get(c.id, [])]
-        self._examples = np.stack([v for _, v in rows]).astype(np.float32) if rows else None
-        self._example_rows = {c.id: [n for n, (cid, _) in enumerate(rows) if cid == c.id]
-                              for c in rules.criteria if any(cid == c.id for cid, _ in rows)}
-        # The same rows as one ordering with each criterion's run start, for np.maximum.reduceat.
-        self._example_ids = list(self._example_rows)
-        self._example_order = np.asarray([n for cid in self._example_ids for n in self._example_rows[cid]],
-                                         dtype=np.int64)
-        self._example_starts = np.cumsum([0] + [len(self._example_rows[cid]) for cid in self._example_ids[:-1]],
-                                         dtype=np.int64)
-        self.example_vectors = example_vectors
+        # Every criterion's examples in one matrix, each criterion's rows one run (np.maximum.reduceat takes each
+        # run's best). A trait, what the team knows, is stated, never guessed from similar wording: left out.
+        runs = [(c.id, example_vectors[c.id]) for c in rules.criteria
+                if not c.trait and len(example_vectors.get(c.id, []))]
+        self._examples = np.concatenate([v for _, v in runs]).astype(np.float32) if runs else None
+        self._example_ids = [cid for cid, _ in runs]
+        self._example_starts = np.cumsum([0] + [len(v) for _, v in runs[:-1]], dtype=np.int64)
         self.model = model
         self.cues = QuestionCues(rules)
         # Each criterion's evidence phrases of several words ("image processing", "scientific computing"): what the
@@ -211,7 +205,7 @@ class QuestionAnalyzer:
         similarity = np.max(self._examples @ np.stack(vectors).T, axis=1)
         # One reduction over the criteria's runs of rows, and plain floats after: per-criterion numpy calls on
         # scalars cost a warm answer about a millisecond.
-        best = np.maximum.reduceat(similarity[self._example_order], self._example_starts).tolist()
+        best = np.maximum.reduceat(similarity, self._example_starts).tolist()
         span = t.relevance_ceiling - t.relevance_floor
         return {cid: min(1.0, max(0.0, (sim - t.relevance_floor) / span))
                 for cid, sim in zip(self._example_ids, best, strict=True)}
@@ -247,12 +241,12 @@ class QuestionAnalyzer:
         sides = names.sides(text)
         others = sorted({m.group(0) for m in self._others.finditer(text)}) if self._others else []
         words = self.cues.read(text, names)
+        asked = focus_of(text)  # a long message's question sentences ('' for a short one)
         reading = None
         if self.model is not None and vector is not None:
             features = question_features(text, len(sides), len(others), self._valence,
                                          words.vector(self.model.criterion_ids))
             reading = self.model.read(vector, features, text)
-            asked = focus_of(text)
             if focus is not None and asked:
                 # The question sentences are read with their own words too: "What would you build it in?" after a
                 # paragraph about what worries the team does not ask which side is worse.
@@ -275,8 +269,8 @@ class QuestionAnalyzer:
         kind, seen = self._kind(text, sides, others, relevance, lexical, reading, topic)
         # Which way a comparison points is read where the question is asked: in a long message, its question
         # sentences ("What would you build it in?"), not the story before them ("the part I'm worried about").
-        asked = focus_of(text) or text
-        inverse = bool(reading and kind == "answerable" and asks_for_worse(asked, self._valence, reading.inverse))
+        inverse = bool(reading and kind == "answerable"
+                       and asks_for_worse(asked or text, self._valence, reading.inverse))
         together = bool(reading and kind == "answerable" and reading.both >= BOTH_FLOOR)
         floor = self.rules.thresholds.min_relevance
         # A one-word keyword the reader does not hear as its criterion, and nothing else backing it, names the form
