@@ -179,11 +179,13 @@ class ClaimModel:
         The rules are precise where their cues fire: a claim they find is kept unless the model reads the same
         clause for the other side.
         """
-        from .claims import HEDGED_STRENGTH, make_claim, rule_reading
+        from .claims import HEDGED_STRENGTH, is_question, make_claim, rule_reading
 
         predictions = self.predict(found, clause_vectors, context_vectors, rules)
         out = []
         for candidate, prediction in zip(found, predictions, strict=True):
+            if is_question(candidate):
+                continue
             hedge = HEDGED_STRENGTH if candidate.hedged else 1.0
             if prediction.favors is not None and prediction.criteria:
                 out.append(make_claim(article, candidate, prediction.favors, prediction.criteria,

@@ -85,8 +85,15 @@ def make_claim(article: Article, candidate: Candidate, favors: SideId, criteria:
     )
 
 
+def is_question(candidate: Candidate) -> bool:
+    """A clause that asks ("Is Python faster than Node.js?", an FAQ's heading) states nothing a reason could cite."""
+    return candidate.text.rstrip(" \t*_\"'”)").endswith("?")
+
+
 def rule_reading(candidate: Candidate, rules: Rules) -> tuple[SideId, tuple[str, ...]] | None:
     """What the rules alone make of a candidate: (side favoured, criteria), or None when they see no claim."""
+    if is_question(candidate):
+        return None
     trusted = candidate.source in _RULE_SOURCES or (
         candidate.source in _FRAGMENT_SOURCES and candidate.kind in ("bullet", "cell")
     )

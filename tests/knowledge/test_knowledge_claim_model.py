@@ -52,6 +52,17 @@ def test_the_rules_precise_claims_are_kept_when_the_model_does_not_contradict_th
     assert kept.strength < rule_claim.strength
 
 
+def test_a_question_is_never_a_claim_for_the_rules_or_the_model(rules) -> None:  # type: ignore[no-untyped-def]
+    # An FAQ's heading asks; the paragraph under it answers. Only the answer can be cited as a reason.
+    text = "## Is Node.js the best option for chat applications?\n\nNode.js is great at keeping sockets open."
+    article = Article(id="t1", text=text)
+    assert extract_claims(article, rules) == []
+    [claim] = extract_claims(article, rules, _model(rules), _embed)
+    assert claim.text == "Node.js is great at keeping sockets open"
+    statement = Article(id="t2", text="Node.js is the best option for chat applications.")
+    assert extract_claims(statement, rules)  # the same words stated are a claim
+
+
 def test_files_round_trip_with_the_same_fingerprint(tmp_path, rules) -> None:  # type: ignore[no-untyped-def]
     model = _model(rules)
     model.save(tmp_path / "claims.npz")
