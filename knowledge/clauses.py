@@ -160,6 +160,19 @@ def _resolve(
     return None, "", 0
 
 
+def _row_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """The table row a cell sits in, outer bars trimmed ("CPU work | Weak | Strong: NumPy"): a cell quoted alone
+    ("✓", "First-class") tells a reader nothing. A very long row keeps the cell alone."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    s, e = line_start, len(text) if line_end < 0 else line_end
+    while s < e and text[s] in " \t|":
+        s += 1
+    while e > s and text[e - 1] in " \t|":
+        e -= 1
+    return (s, e) if len(text[s:e].split()) <= QUOTE_MAX_WORDS else (start, end)
+
+
 def candidates(article: Article, rules: Rules) -> list[Candidate]:
     """Every clause of the article that is about one side, with its context, in order."""
     pats = patterns(rules)
@@ -220,8 +233,13 @@ def candidates(article: Article, rules: Rules) -> list[Candidate]:
             single = len(spans) == 1
             criteria = evidence_criteria(clause, rules, pats, None) or (
                 evidence_criteria(sentence.text, rules, pats, None) if single else ()
+            ) or (
+                # A table cell ("✓", "Gentle") is about what its row is labelled with ("Learning curve").
+                evidence_criteria(context_text, rules, pats, None) if in_row and context_text else ()
             )
             quote_start, quote_end = (sentence.start, sentence.end) if words <= QUOTE_MAX_WORDS else (start, end)
+            if sentence.kind == "cell":
+                quote_start, quote_end = _row_span(text, sentence.start, sentence.end)
             out.append(
                 Candidate(
                     start=start,

@@ -199,3 +199,13 @@ def test_claims_of_any_text_are_exact_trimmed_spans(text: str, rules) -> None:
         assert claim.quote_start <= claim.start < claim.end <= claim.quote_end <= len(text)
         assert claim.favors in ("node", "python") and claim.criteria
     assert len({c.id for c in claims}) == len(claims)
+
+
+def test_check_marks_in_a_table_favour_their_column_for_what_the_row_names(rules) -> None:
+    text = ("| Feature | Node.js | Python |\n|---|---|---|\n"
+            "| Scientific libraries | ✗ | ✓ |\n| Release year | 2009 | 1991 |")
+    claims = claims_of(text, rules)
+    assert sorted((c.favors, c.subject, c.text) for c in claims) == [("python", "node", "✗"), ("python", "python", "✓")]
+    assert all("scientific" in c.criteria for c in claims)
+    # A mark alone tells a reader nothing: the whole row is quoted, verbatim.
+    assert {text[c.quote_start : c.quote_end] for c in claims} == {"Scientific libraries | ✗ | ✓"}
