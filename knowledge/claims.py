@@ -90,19 +90,24 @@ def is_question(candidate: Candidate) -> bool:
     return candidate.text.rstrip(" \t*_\"'”)").endswith("?")
 
 
-def rule_reading(candidate: Candidate, rules: Rules) -> tuple[SideId, tuple[str, ...]] | None:
-    """What the rules alone make of a candidate: (side favoured, criteria), or None when they see no claim."""
+def rule_side(candidate: Candidate) -> SideId | None:
+    """The side the rules read a candidate as favouring (a cue, a Pros/Cons heading), whatever it is about."""
     if is_question(candidate):
         return None
     trusted = candidate.source in _RULE_SOURCES or (
         candidate.source in _FRAGMENT_SOURCES and candidate.kind in ("bullet", "cell")
     )
-    if not trusted:
-        return None
     polarity = candidate.rule_polarity or candidate.context_polarity
-    if polarity == 0:
+    if not trusted or polarity == 0:
         return None
-    favors: SideId = candidate.subject if polarity > 0 else OTHER[candidate.subject]
+    return candidate.subject if polarity > 0 else OTHER[candidate.subject]
+
+
+def rule_reading(candidate: Candidate, rules: Rules) -> tuple[SideId, tuple[str, ...]] | None:
+    """What the rules alone make of a candidate: (side favoured, criteria), or None when they see no claim."""
+    favors = rule_side(candidate)
+    if favors is None:
+        return None
     criteria = tuple(
         c for c in candidate.rule_criteria
         if not rules.criterion(c).favors_only or rules.criterion(c).favors_only == favors

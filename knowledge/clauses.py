@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .corpus import Article
-from .cues import OTHER, Patterns, SideNames, comparative, cue_polarity, evidence_criteria, patterns
+from .cues import OTHER, Patterns, SideNames, cell_polarity, comparative, cue_polarity, evidence_criteria, patterns
 from .rules import Rules, SideId
 from .sentences import Sentence, split_sentences
 
@@ -253,7 +253,8 @@ def candidates(article: Article, rules: Rules) -> list[Candidate]:
                     other_named=other_named,
                     masked=masked,
                     context=mask(names, context_text, subject),
-                    rule_polarity=direction or cue_polarity(clause, pats),
+                    rule_polarity=direction or cue_polarity(clause, pats) or (
+                        cell_polarity(clause, pats) if sentence.kind == "cell" else 0),
                     rule_direction=direction,
                     context_polarity=(ctx.lead_in_polarity if ctx.lead_in and ctx.lead_in_polarity
                                       else ctx.heading_polarity) if sentence.kind != "heading" else 0,

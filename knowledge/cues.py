@@ -31,6 +31,8 @@ class Patterns:
     heading_neg: re.Pattern[str] | None
     evidence_negator: re.Pattern[str] | None
     both: re.Pattern[str] | None
+    cell_positive: re.Pattern[str] | None = None
+    cell_negative: re.Pattern[str] | None = None
     evidence: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
 
 
@@ -72,6 +74,8 @@ def _compile(rules: Rules) -> Patterns:
         heading_neg=phrase_pattern(cues.heading_negative),
         evidence_negator=phrase_pattern(cues.evidence_negators),
         both=phrase_pattern(cues.both_markers),
+        cell_positive=phrase_pattern(cues.cell_positive),
+        cell_negative=phrase_pattern(cues.cell_negative),
         evidence=evidence,
     )
 
@@ -162,6 +166,14 @@ class SideNames:
 def side_mentions(rules: Rules, text: str) -> list[tuple[int, SideId]]:
     """Every mention of a side's names in a text, as (position, side), in order; names inside URLs don't count."""
     return SideNames(rules).mentions(text)
+
+
+def cell_polarity(text: str, pats: Patterns) -> int:
+    """+1 / -1 for a table cell that opens with a yes or a no ("Yes", "No, only with a plugin"), else 0."""
+    for pattern, sign in ((pats.cell_positive, 1), (pats.cell_negative, -1)):
+        if pattern is not None and pattern.match(text):
+            return sign
+    return 0
 
 
 def cue_polarity(text: str, pats: Patterns) -> int:

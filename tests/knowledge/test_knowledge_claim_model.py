@@ -63,6 +63,15 @@ def test_a_question_is_never_a_claim_for_the_rules_or_the_model(rules) -> None: 
     assert extract_claims(statement, rules)  # the same words stated are a claim
 
 
+def test_a_yes_or_no_cell_without_evidence_words_takes_the_criterion_its_meaning_reads(rules) -> None:  # type: ignore[no-untyped-def]
+    text = "| | Node.js | Python |\n|---|---|---|\n| Decimal arithmetic built in | No | Yes |"
+    article = Article(id="t1", text=text)
+    assert extract_claims(article, rules) == []  # no evidence phrase: the rules alone cannot say what it is about
+    claims = extract_claims(article, rules, _model(rules), _embed)  # the hand-set model reads every clause as realtime
+    assert sorted((c.favors, c.text, c.criteria) for c in claims) == [("python", "No", ("realtime",)),
+                                                                      ("python", "Yes", ("realtime",))]
+
+
 def test_files_round_trip_with_the_same_fingerprint(tmp_path, rules) -> None:  # type: ignore[no-untyped-def]
     model = _model(rules)
     model.save(tmp_path / "claims.npz")

@@ -209,3 +209,10 @@ def test_check_marks_in_a_table_favour_their_column_for_what_the_row_names(rules
     assert all("scientific" in c.criteria for c in claims)
     # A mark alone tells a reader nothing: the whole row is quoted, verbatim.
     assert {text[c.quote_start : c.quote_end] for c in claims} == {"Scientific libraries | ✗ | ✓"}
+
+
+def test_yes_and_no_cells_speak_for_and_against_their_column(rules) -> None:
+    text = "| | Node.js | Python |\n|---|---|---|\n| Machine learning libraries | No | Yes, plenty |"
+    claims = claims_of(text, rules)
+    assert sorted((c.favors, c.subject) for c in claims) == [("python", "node"), ("python", "python")]
+    assert all("data_ml" in c.criteria for c in claims)
