@@ -61,6 +61,28 @@ def _lexicon() -> dict[str, float]:
     return dict(SentimentIntensityAnalyzer().lexicon)
 
 
+def _bases(token: str) -> list[str]:
+    """The plain form of a comparative or superlative that cannot be a noun in -er: messier -> messy, flakiest ->
+    flaky, bigger -> big. ("player", "broker" or "solver" would read as "play", "broke", "solve": plain -er is left.)"""
+    for suffix in ("est", "er"):
+        if token.endswith(suffix) and len(token) > len(suffix) + 2:
+            stem = token[: -len(suffix)]
+            if stem.endswith("i"):
+                return [stem[:-1] + "y"]
+            if stem[-1] == stem[-2] and stem[-1] not in "aeiousl":
+                return [stem[:-1]]
+    return []
+
+
+def graded_valence(token: str, lexicon: dict[str, float], extra: dict[str, float] | None = None) -> float:
+    """A word's valence; a comparative the lexicon lacks ("messier", "clunkier") takes its plain form's, the same
+    quality graded."""
+    known = lexicon.get(token, 0.0) or (extra or {}).get(token, 0.0)
+    if known:
+        return known
+    return next((lexicon[base] for base in _bases(token) if base and base in lexicon), 0.0)
+
+
 def direction(text: str, extra: dict[str, float] | None = None) -> int:
     """Which way a question's comparison points: -1 when it asks for the worse side ("which is harder / less
     mature / more of a pain?"), +1 for the better ("which is easier / less painful?"), 0 when its words do not say.
@@ -78,7 +100,7 @@ def direction(text: str, extra: dict[str, float] | None = None) -> int:
     task = 0  # words left of the task a graded word is followed by ("harder to keep stable"): its words grade nothing
     consumed = False  # the last "more" follows a verb of consuming ("eats more", "needs more")
     for n, token in enumerate(tokens):
-        valence = lexicon.get(token, 0.0) or (extra or {}).get(token, 0.0)
+        valence = graded_valence(token, lexicon, extra)
         if task:
             task -= 1
             continue

@@ -189,3 +189,12 @@ def test_more_of_what_something_consumes_is_asked_for_as_the_worse_side(rules) -
     assert direction("Which takes more time to learn?", valence) == -1
     assert direction("Which one uses less memory?", valence) == 1
     assert direction("Which has more developers?", valence) == 0  # "has more": the words do not say
+
+
+def test_a_comparative_the_lexicon_lacks_takes_its_plain_forms_valence(rules) -> None:  # type: ignore[no-untyped-def]
+    valence = cue_valence(rules)
+    assert direction("Which one is messier to deploy?", valence) == -1  # no "messier" in the lexicon; "messy" is
+    assert direction("Which one has the healthier community?", valence) == 1
+    # Nouns in -er are not comparatives: a broker is not "broke", a player not "play".
+    assert direction("Which one for a message broker?", valence) == 0
+    assert direction("Which one for a video player?", valence) == 0
