@@ -166,16 +166,19 @@ class ClaimModel:
             side_of = {FOR_X: candidate.subject, FOR_Y: OTHER[candidate.subject]}
             best = FOR_X if stance[n, FOR_X] >= stance[n, FOR_Y] else FOR_Y
             confidence = float(stance[n, best])
-            ranked = {side: sorted(((float(scores[n, k]), cid) for k, cid in enumerate(self.criterion_ids)
-                                    if only[k] is None or only[k] == side), reverse=True)
-                      for side in side_of.values()}
-            meaning = {side: (row[0][1], row[0][0]) for side, row in ranked.items() if row}
+            def ranked(side: SideId, n: int = n) -> list[tuple[float, str]]:
+                return sorted(((float(scores[n, k]), cid) for k, cid in enumerate(self.criterion_ids)
+                               if only[k] is None or only[k] == side), reverse=True)
+
+            # Only a table cell's reading falls back on its meaning (see claims_from_vectors): only a cell pays.
+            meaning = {side: (row[0][1], row[0][0]) for side in side_of.values()
+                       if candidate.kind == "cell" and (row := ranked(side))}
             if confidence < self.threshold:
                 out.append(Prediction(None, confidence, (), side_of[best] if confidence > stance[n, NONE] else None,
                                       meaning))
                 continue
             favors = side_of[best]
-            row = ranked[favors]
+            row = ranked(favors)
             chosen = [row[0][1]] if row else []
             if len(row) > 1 and row[1][0] >= self.second_threshold:
                 chosen.append(row[1][1])
@@ -202,7 +205,7 @@ class ClaimModel:
                                       round(hedge * prediction.confidence, 3)))
                 continue
             reading = rule_reading(candidate, rules)
-            side = rule_side(candidate) if reading is None and candidate.kind == "cell" else None
+            side = rule_side(candidate) if reading is None else None
             if side is not None and side in prediction.meaning and prediction.meaning[side][1] >= MEANING_FLOOR:
                 # The rules read a direction but no evidence phrase ("Yes" in a table row): the clause's meaning,
                 # with its context, says what it is about.
