@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .corpus import Article
-from .cues import OTHER, Patterns, SideNames, cell_polarity, comparative, cue_polarity, evidence_criteria, patterns
+from .cues import (
+    OTHER,
+    Patterns,
+    SideNames,
+    cell_polarity,
+    comparative,
+    cue_polarity,
+    evidence_criteria,
+    mark_polarity,
+    patterns,
+)
 from .rules import Rules, SideId
 from .sentences import Sentence, split_sentences
 
@@ -160,6 +170,18 @@ def _resolve(
     return None, "", 0
 
 
+def _row_leans(sentences: list[Sentence]) -> dict[tuple[int, int], int]:
+    """The lean of each table cell that its row answers the other way ("Yes | No", "Supported | Unsupported"), by
+    the general sentiment lexicon. A graded row ("Excellent | Good") leans both ways alike: only the comparison of
+    its cells says anything, and a reader of the article would not call "Good" a point against."""
+    rows: dict[int, list[tuple[Sentence, int]]] = {}
+    for sentence in sentences:
+        if sentence.kind == "cell" and sentence.text != sentence.row:
+            rows.setdefault(sentence.line, []).append((sentence, cell_polarity(sentence.text)))
+    return {(cell.start, cell.end): lean for cells in rows.values() for cell, lean in cells
+            if lean and any(other == -lean for _, other in cells)}
+
+
 def _row_span(text: str, start: int, end: int) -> tuple[int, int]:
     """The table row a cell sits in, outer bars trimmed ("CPU work | Weak | Strong: NumPy"): a cell quoted alone
     ("✓", "First-class") tells a reader nothing. A very long row keeps the cell alone."""
@@ -183,7 +205,9 @@ def candidates(article: Article, rules: Rules) -> list[Candidate]:
     first_heading = next((s.text for s in split_sentences(text[:2000]) if s.is_heading), "")
     ctx.title_side = _single_side(names, article.title or first_heading)
     out: list[Candidate] = []
-    for sentence in split_sentences(text):
+    sentences = split_sentences(text)
+    leans = _row_leans(sentences)
+    for sentence in sentences:
         if sentence.kind == "header":
             continue
         if sentence.line != ctx.previous_line:
@@ -253,8 +277,8 @@ def candidates(article: Article, rules: Rules) -> list[Candidate]:
                     other_named=other_named,
                     masked=masked,
                     context=mask(names, context_text, subject),
-                    rule_polarity=direction or cue_polarity(clause, pats) or (
-                        cell_polarity(clause, pats) if sentence.kind == "cell" else 0),
+                    rule_polarity=direction or cue_polarity(clause, pats) or mark_polarity(clause) or (
+                        leans.get((sentence.start, sentence.end), 0)),
                     rule_direction=direction,
                     context_polarity=(ctx.lead_in_polarity if ctx.lead_in and ctx.lead_in_polarity
                                       else ctx.heading_polarity) if sentence.kind != "heading" else 0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from .rules import Rules, SideId, phrase_pattern
 
 OTHER: dict[str, SideId] = {"node": "python", "python": "node"}
+CELL_LEAN = 0.05  # VADER's own threshold between neutral and positive or negative
 
 
 @dataclass
@@ -31,8 +33,6 @@ class Patterns:
     heading_neg: re.Pattern[str] | None
     evidence_negator: re.Pattern[str] | None
     both: re.Pattern[str] | None
-    cell_positive: re.Pattern[str] | None = None
-    cell_negative: re.Pattern[str] | None = None
     evidence: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
 
 
@@ -74,8 +74,6 @@ def _compile(rules: Rules) -> Patterns:
         heading_neg=phrase_pattern(cues.heading_negative),
         evidence_negator=phrase_pattern(cues.evidence_negators),
         both=phrase_pattern(cues.both_markers),
-        cell_positive=phrase_pattern(cues.cell_positive),
-        cell_negative=phrase_pattern(cues.cell_negative),
         evidence=evidence,
     )
 
@@ -168,12 +166,25 @@ def side_mentions(rules: Rules, text: str) -> list[tuple[int, SideId]]:
     return SideNames(rules).mentions(text)
 
 
-def cell_polarity(text: str, pats: Patterns) -> int:
-    """+1 / -1 for a table cell that opens with a yes or a no ("Yes", "No, only with a plugin"), else 0."""
-    for pattern, sign in ((pats.cell_positive, 1), (pats.cell_negative, -1)):
-        if pattern is not None and pattern.match(text):
-            return sign
+def mark_polarity(text: str) -> int:
+    """+1 for a check mark, -1 for a cross, told by the character's Unicode name so that every variant counts
+    (✓ ✔ ✅ ☑ / ✗ ✘ ❌ ❎ ☒); the first mark decides, 0 without one."""
+    for char in text:
+        if char.isascii():
+            continue
+        name = unicodedata.name(char, "")
+        if "CHECK MARK" in name or name.endswith("WITH CHECK"):
+            return 1
+        if "BALLOT X" in name or "CROSS MARK" in name or name.endswith("WITH X"):
+            return -1
     return 0
+
+
+def cell_polarity(text: str) -> int:
+    """A table cell's lean in the general sentiment lexicon (VADER's compound score, at its usual ±0.05): "Yes",
+    "Unsupported", "Not supported"."""
+    compound = sentiment(text)["compound"]
+    return 1 if compound >= CELL_LEAN else -1 if compound <= -CELL_LEAN else 0
 
 
 def cue_polarity(text: str, pats: Patterns) -> int:

@@ -100,8 +100,6 @@ class Cues(_Strict):
     concessive_openers: list[str] = []  # "Though X, Y": only the main clause Y is a claim
     evidence_negators: list[str] = []  # "don't require heavy processing" is not about heavy processing
     both_markers: list[str] = []  # "They can both be used...": a statement about both sides, not one
-    cell_positive: list[str] = []  # a table cell opening with one of these ("Yes") speaks for its column
-    cell_negative: list[str] = []  # ... and one of these ("No") against it
 
 
 class Scope(_Strict):

@@ -216,3 +216,12 @@ def test_yes_and_no_cells_speak_for_and_against_their_column(rules) -> None:
     claims = claims_of(text, rules)
     assert sorted((c.favors, c.subject) for c in claims) == [("python", "node"), ("python", "python")]
     assert all("data_ml" in c.criteria for c in claims)
+
+
+def test_every_check_and_cross_variant_counts_and_a_graded_row_is_no_yes_or_no(rules) -> None:
+    text = ("| | Node.js | Python |\n|---|---|---|\n| Scientific libraries | ☒ | ☑ |\n"
+            "| Machine learning libraries | Good | Excellent |")
+    claims = claims_of(text, rules)
+    # Marks are told by their Unicode names; "Good" beside "Excellent" is no yes or no: not a point either way.
+    assert {("python", "☑"), ("python", "☒")} <= {(c.favors, c.text) for c in claims}
+    assert "Good" not in {c.text for c in claims}
