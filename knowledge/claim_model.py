@@ -107,6 +107,13 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
+def _ranked(scores: np.ndarray, criterion_ids: Sequence[str], only: Sequence[SideId | None],
+            side: SideId) -> list[tuple[float, str]]:
+    """One clause's criteria that can favour `side`, as (probability, id), most probable first."""
+    fitting = ((float(scores[k]), cid) for k, cid in enumerate(criterion_ids) if only[k] is None or only[k] == side)
+    return sorted(fitting, reverse=True)
+
+
 @dataclass
 class ClaimModel:
     """Multinomial stance (none / for X / for Y) and one-vs-rest criteria, both logistic regressions."""
@@ -166,19 +173,15 @@ class ClaimModel:
             side_of = {FOR_X: candidate.subject, FOR_Y: OTHER[candidate.subject]}
             best = FOR_X if stance[n, FOR_X] >= stance[n, FOR_Y] else FOR_Y
             confidence = float(stance[n, best])
-            def ranked(side: SideId, n: int = n) -> list[tuple[float, str]]:
-                return sorted(((float(scores[n, k]), cid) for k, cid in enumerate(self.criterion_ids)
-                               if only[k] is None or only[k] == side), reverse=True)
-
             # Only a table cell's reading falls back on its meaning (see claims_from_vectors): only a cell pays.
             meaning = {side: (row[0][1], row[0][0]) for side in side_of.values()
-                       if candidate.kind == "cell" and (row := ranked(side))}
+                       if candidate.kind == "cell" and (row := _ranked(scores[n], self.criterion_ids, only, side))}
             if confidence < self.threshold:
                 out.append(Prediction(None, confidence, (), side_of[best] if confidence > stance[n, NONE] else None,
                                       meaning))
                 continue
             favors = side_of[best]
-            row = ranked(favors)
+            row = _ranked(scores[n], self.criterion_ids, only, favors)
             chosen = [row[0][1]] if row else []
             if len(row) > 1 and row[1][0] >= self.second_threshold:
                 chosen.append(row[1][1])

@@ -187,11 +187,9 @@ def _row_span(text: str, start: int, end: int) -> tuple[int, int]:
     ("✓", "First-class") tells a reader nothing. A very long row keeps the cell alone."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
-    s, e = line_start, len(text) if line_end < 0 else line_end
-    while s < e and text[s] in " \t|":
-        s += 1
-    while e > s and text[e - 1] in " \t|":
-        e -= 1
+    line = text[line_start : len(text) if line_end < 0 else line_end]
+    s = line_start + len(line) - len(line.lstrip(" \t|"))
+    e = line_start + len(line.rstrip(" \t|"))
     return (s, e) if len(text[s:e].split()) <= QUOTE_MAX_WORDS else (start, end)
 
 

@@ -262,6 +262,12 @@ def _vader() -> Any:
     return SentimentIntensityAnalyzer()
 
 
+def sentiment_lexicon() -> dict[str, float]:
+    """VADER's word valences (read only), from the one analyzer `sentiment` uses: loaded once per process."""
+    lexicon: dict[str, float] = _vader().lexicon
+    return lexicon
+
+
 def sentiment(text: str) -> dict[str, float]:
     """VADER's general sentiment lexicon: neg, neu, pos and compound scores of a text."""
     return dict(_vader().polarity_scores(text))

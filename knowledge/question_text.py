@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .cues import sentiment_lexicon
 from .rules import Rules
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -54,13 +55,6 @@ def lexical_indices(text: str) -> np.ndarray:
     return np.unique(np.asarray([_bucket(g) for g in grams], dtype=np.int64))
 
 
-@lru_cache(maxsize=1)
-def _lexicon() -> dict[str, float]:
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    return dict(SentimentIntensityAnalyzer().lexicon)
-
-
 def _bases(token: str) -> list[str]:
     """The plain form of a comparative or superlative that cannot be a noun in -er: messier -> messy, flakiest ->
     flaky, bigger -> big. ("player", "broker" or "solver" would read as "play", "broke", "solve": plain -er is left.)"""
@@ -92,7 +86,7 @@ def direction(text: str, extra: dict[str, float] | None = None) -> int:
     word around, less of a plain quantity ("less memory", "fewer dependencies") is asked for as a good thing, and
     more of what something consumes ("uses more RAM", "needs more servers") as a bad one.
     """
-    lexicon = _lexicon()
+    lexicon = sentiment_lexicon()
     tokens = words(text)
     total = 0.0
     flip = 1.0
