@@ -222,7 +222,7 @@ def _embed(library: _Library, content: _Content, rules: Rules, previous: _Reusab
     stored_examples = previous.example_vectors if previous else None
     embed_examples = stored_examples is None or len(stored_examples) != len(example_texts)
     texts = (
-        [passages[i].text for i in todo_passages]
+        [passages[i].embedding_text for i in todo_passages]
         + [by_id[claims[i].article_id].text[claims[i].quote_start : claims[i].quote_end] for i in todo_claims]
         + (example_texts if embed_examples else [])
     )

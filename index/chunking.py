@@ -29,11 +29,33 @@ class Passage:
     end: int
     text: str
     tokens: int
+    header: str = ""  # the article's title and the heading the passage sits under: embedded with it, never quoted
+
+    @property
+    def embedding_text(self) -> str:
+        """What the passage is embedded as: its header, then its text (a contextual chunk header, so a passage
+        that never repeats its section's subject is still found by it)."""
+        return f"{self.header}. {self.text}" if self.header else self.text
 
 
-def _passage_id(article_id: str, text: str) -> str:
-    # Content-addressed so that an unchanged passage keeps its id (and its cached vector) across rebuilds.
-    return f"{article_id}:{hashlib.sha1(text.encode('utf-8')).hexdigest()[:12]}"
+# A header longer than this (characters) is cut: with a passage of about TARGET_TOKENS it stays inside the window.
+HEADER_CHARS = 160
+
+
+def _passage_id(article_id: str, text: str, header: str = "") -> str:
+    # Content-addressed so that an unchanged passage keeps its id (and its cached vector) across rebuilds; the
+    # header is part of what is embedded, so a renamed section re-embeds its passages.
+    content = f"{header}\n{text}" if header else text
+    return f"{article_id}:{hashlib.sha1(content.encode('utf-8')).hexdigest()[:12]}"
+
+
+def passage_header(title: str | None, heading: str) -> str:
+    """The title and the section heading a passage is embedded under ("Node vs Python. Hiring"), short."""
+    parts = [part.strip() for part in (title or "", heading) if part and part.strip()]
+    if len(parts) == 2 and parts[0].casefold() == parts[1].casefold():
+        parts = parts[:1]
+    header = ". ".join(parts)
+    return header if len(header) <= HEADER_CHARS else header[: header.rfind(" ", 0, HEADER_CHARS) or HEADER_CHARS]
 
 
 def _split_long(text: str, start: int, end: int, counter: TokenCounter, limit: int) -> list[tuple[int, int]]:
@@ -80,6 +102,13 @@ def chunk_article(
 ) -> list[Passage]:
     """Group whole sentences into passages of about `target` tokens (never over `limit`), overlapping slightly."""
     units = sentence_units(article, counter, limit)
+    # The heading each unit sits under (a heading sits under itself): the header of a passage starting there.
+    headings: list[str] = []
+    current = ""
+    for unit in units:
+        if unit.is_heading:
+            current = unit.text.strip().lstrip("#").strip()
+        headings.append(current)
     passages: list[Passage] = []
     i = 0
     while i < len(units):
@@ -91,9 +120,9 @@ def chunk_article(
             j += 1
         start, end = units[i].start, units[j - 1].end
         text = article.text[start:end]
-        passages.append(
-            Passage(_passage_id(article.id, text), article.id, len(passages), start, end, text, counter.count(text))
-        )
+        header = passage_header(article.title, headings[i])
+        passages.append(Passage(_passage_id(article.id, text, header), article.id, len(passages), start, end, text,
+                                counter.count(text), header))
         if j >= len(units):
             break
         # Step back `overlap` sentences so a thought cut at a boundary is whole in one of the two passages, but

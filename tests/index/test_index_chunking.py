@@ -165,3 +165,24 @@ def test_a_sentence_longer_than_the_window_is_cut_at_word_boundaries(token_count
         assert p.tokens <= MODEL_WINDOW
         assert not text[p.start - 1 : p.start].strip() if p.start else True, "cut inside a word"
     assert passages[-1].text.endswith("word899.")
+
+
+def test_a_passage_is_embedded_under_its_title_and_section_heading(token_counter) -> None:
+    filler = " ".join(["The service answers every request from a cache in front of the database."] * 12)
+    text = f"# Hosting costs\n\n{filler}\n\n## Hiring\n\n{filler} Recruiters report it either way."
+    passages = chunk_article(Article(id="h1", title="Two runtimes compared", text=text), token_counter)
+    last = passages[-1]
+    assert last.header == "Two runtimes compared. Hiring"
+    assert last.embedding_text == f"{last.header}. {last.text}"
+    assert text[last.start : last.end] == last.text and "Two runtimes" not in last.text  # the quote stays verbatim
+    # a passage's id follows what is embedded: the same words under a renamed section are embedded anew
+    renamed = chunk_article(Article(id="h1", title="Two runtimes compared", text=text.replace("## Hiring",
+                                                                                             "## Staffing")),
+                            token_counter)
+    assert renamed[-1].header.endswith("Staffing") and renamed[-1].id != last.id
+
+
+def test_an_untitled_article_without_headings_is_embedded_as_written(token_counter) -> None:
+    passages = chunk_article(Article(id="h2", text="Python reads like prose. Node.js shares one language."),
+                             token_counter)
+    assert [p.header for p in passages] == [""] and passages[0].embedding_text == passages[0].text

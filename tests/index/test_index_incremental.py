@@ -35,8 +35,8 @@ NEW_ARTICLE = Article(
 
 
 def texts_to_embed(article: Article, rules, counter) -> set[str]:  # type: ignore[no-untyped-def]
-    """What a build embeds for one article: its passages and the quotes of its claims."""
-    passages = {p.text for p in chunk_article(article, counter)}
+    """What a build embeds for one article: its passages (under their headers) and the quotes of its claims."""
+    passages = {p.embedding_text for p in chunk_article(article, counter)}
     quotes = {article.text[c.quote_start : c.quote_end] for c in extract_claims(article, rules)}
     return passages | quotes
 
