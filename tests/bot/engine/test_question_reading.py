@@ -143,7 +143,11 @@ def test_when_nothing_else_applies_the_readers_likeliest_workload_counts(fake_ad
     analyzer._best_guess(relevance, leaning)
     # The workload counts just enough to apply; a quality (stability) is never guessed.
     assert relevance["scientific"] == analyzer.rules.thresholds.min_relevance and relevance["stability"] == 0.0
-    unsure = QuestionReading(kinds={}, criteria={"scientific": 0.3}, inverse=0.0)
+    # A low reading still counts when it is the best there is and above the floor (0.3 for "a plagiarism checker").
+    relevance = {c.id: 0.0 for c in analyzer.rules.criteria}
+    analyzer._best_guess(relevance, QuestionReading(kinds={}, criteria={"scientific": 0.3}, inverse=0.0))
+    assert relevance["scientific"] == analyzer.rules.thresholds.min_relevance
+    unsure = QuestionReading(kinds={}, criteria={"scientific": 0.2}, inverse=0.0)
     relevance = {c.id: 0.0 for c in analyzer.rules.criteria}
     analyzer._best_guess(relevance, unsure)
     assert max(relevance.values()) == 0.0
