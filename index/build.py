@@ -29,7 +29,9 @@ from .version_files import VersionFiles
 
 ProgressHook = Callable[[str, int, int], None]  # (stage, done, total)
 # How passages are cut; part of what makes an earlier version's passages reusable.
-CHUNKER = f"sentences-2/{TARGET_TOKENS}/{MODEL_WINDOW}/{OVERLAP_SENTENCES}"
+# "-headed": each passage is embedded under its title and section heading (Passage.embedding_text); an index cut
+# before that is rebuilt, not reused.
+CHUNKER = f"sentences-3-headed/{TARGET_TOKENS}/{MODEL_WINDOW}/{OVERLAP_SENTENCES}"
 EXTRACT_BATCH = 200  # articles whose candidate clauses are embedded in one call
 
 
