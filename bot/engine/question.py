@@ -320,8 +320,14 @@ class QuestionAnalyzer:
             return "answerable", rules_see
         other = max((k for k in reading.kinds if k != "answerable"), key=lambda k: reading.kinds[k])
         # Where the rules see a question, the reader must be sure it is something else ("French or Spanish,
-        # which is faster to learn?").
-        return ("answerable" if rules_see and reading.kinds[other] < OTHER_SURE else other), rules_see
+        # which is faster to learn?"). Where all they see is a one-word keyword ("scale", "quick", "learn"), words
+        # every kind of plan uses, the reader only has to find something else likelier ("an offsite that has to
+        # scale to 40 people": not software).
+        keywords = max(lexical.values(), default=0.0)
+        # Beyond one-word keywords: a phrase or pattern (1.0), or a criterion read more strongly than any keyword is.
+        beyond = keywords >= 1.0 or best > keywords or generic or bool(self._choice and self._choice.search(text))
+        sure = OTHER_LEANS if keywords and not beyond else OTHER_SURE
+        return ("answerable" if rules_see and reading.kinds[other] < sure else other), rules_see
 
 
 # How the learned reader's probabilities count (chosen on the tune part of the question bank).
@@ -329,6 +335,7 @@ LEARNED_FLOOR = 0.3
 LEARNED_CEILING = 0.9
 ANSWERABLE_FLOOR = 0.5
 OTHER_SURE = 0.85
+OTHER_LEANS = 0.5  # ...when the rules see nothing but one-word keywords
 # The reader's probability at which its best workload counts when nothing else applies: on the tune sets 0.2-0.3
 # answered three more use cases (a plagiarism checker, a rent estimate, crunching spreadsheets) and lost none; 0.15
 # lost one, 0.35-0.5 gained nothing.

@@ -187,6 +187,24 @@ def test_another_technology_named_as_what_is_replaced_keeps_a_sure_question_in_s
     assert analyzer._kind(text, set(), ["COBOL"], {}, {}, unsure, "")[0] == "other_tech"
 
 
+
+def test_a_plan_seen_only_through_one_word_keywords_is_refused_when_the_reader_leans_elsewhere(
+        fake_advisor: Advisor) -> None:
+    from knowledge.question_model import QuestionReading
+
+    analyzer = fake_advisor.engine.analyzer
+    leaning = QuestionReading(kinds={"answerable": 0.36, "chatter": 0.0, "other_tech": 0.01, "off_topic": 0.63},
+                              criteria={}, inverse=0.0)
+    text = "For the team offsite, hiking trip or escape room? It has to scale to 40 people and be quick to plan."
+    keywords = {"large_systems": 0.58, "dev_speed": 0.56}  # "scale", "quick": one-word keywords, heard weakly
+    assert analyzer._kind(text, set(), [], dict(keywords), keywords, leaning, "offsite hiking")[0] == "off_topic"
+    # The same reader does not overrule a criterion read beyond its keywords, nor a backend asked for.
+    read_more = {**keywords, "large_systems": 0.8}
+    assert analyzer._kind(text, set(), [], read_more, keywords, leaning, "offsite hiking")[0] == "answerable"
+    backend = "Which backend for the offsite sign-up page? It has to scale to 40 people and be quick to build."
+    assert analyzer._kind(backend, set(), [], dict(keywords), keywords, leaning, "offsite sign-up")[0] == "answerable"
+
+
 def test_more_of_what_something_consumes_is_asked_for_as_the_worse_side(rules) -> None:  # type: ignore[no-untyped-def]
     valence = cue_valence(rules)
     assert direction("Which one uses more RAM for the same service?", valence) == -1
