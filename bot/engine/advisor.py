@@ -34,6 +34,7 @@ from .summary import summarize_library
 from .traits import ProjectTraits, form_questions, trait_relevance
 
 CONTEXT_WEIGHT = 0.5  # a thread's earlier question beside a follow-up that turns to another workload
+GUESSED_CONFIDENCE = 0.4  # at most, for an answer resting only on the reader's best guess at the workload
 
 
 class Advisor:
@@ -154,7 +155,19 @@ class Advisor:
         related = related_results(self.rules, outcome, engine.claims_by_criterion)
         answer = compose(display, outcome, engine.index.articles, engine.scorer.for_question(vector), t.max_reasons,
                          t.min_relevance, related, book)
-        return inverted(answer) if analysis.inverse else answer
+        answer = inverted(answer) if analysis.inverse else answer
+        if analysis.guessed and not overrides and all(r.criterion.id == analysis.guessed for r in outcome.results):
+            return self._guessed(answer, self.rules.criterion(analysis.guessed))
+        return answer
+
+    @staticmethod
+    def _guessed(answer: Answer, criterion: Criterion) -> Answer:
+        """An answer that rests only on the reader's best guess at the workload says so, at lower confidence: the
+        question named nothing the rules or the reader know well, and the asker should correct a wrong reading."""
+        summary = (f"A guess: nothing in the question names a use case I know well, so I read it as "
+                   f"{lower_label(criterion.label)}. {answer.summary} Say what it does if that reading is wrong.")
+        return answer.model_copy(update={"summary": summary,
+                                         "confidence": round(min(answer.confidence, GUESSED_CONFIDENCE), 2)})
 
     def _unaddressed(self, engine: Engine, analysis: Analysis) -> list[Criterion]:
         """The criteria a question names outright when no article takes a side on any of them (else none)."""

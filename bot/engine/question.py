@@ -60,6 +60,7 @@ class Analysis:
     together: bool = False  # asks about using both sides together ("can we just use both?")
     subject: str = ""  # what it asks the libraries or support for ("generating QR codes"), if it does
     covered: bool = True  # whether some criterion covers that subject
+    guessed: str = ""  # the workload counted only as the reader's best guess (nothing else applied), if any
 
     def applicable(self, minimum: float) -> list[str]:
         return [cid for cid, r in sorted(self.relevance.items(), key=lambda kv: -kv[1]) if r >= minimum]
@@ -217,18 +218,21 @@ class QuestionAnalyzer:
         p = reading.criteria.get(criterion.id, 0.0)
         return min(1.0, max(0.0, (p - LEARNED_FLOOR) / (1.0 - LEARNED_FLOOR))) * LEARNED_CEILING
 
-    def _best_guess(self, relevance: dict[str, float], reading: QuestionReading | None) -> None:
+    def _best_guess(self, relevance: dict[str, float], reading: QuestionReading | None) -> str:
         """When nothing else applies, the workload the reader finds likeliest counts, just, if the reader gives it
         at least GUESS_FLOOR: "satellite imagery analysis" or "a plagiarism checker" names no criterion's words, and a
         reader at 0.3 for data or scientific work is still the best reading there is, better than saying the library
-        has nothing on it. Only a workload: a guessed trait or quality would answer what was not asked."""
+        has nothing on it. Only a workload: a guessed trait or quality would answer what was not asked. Returns the
+        workload guessed ('' for none), so that the answer can say it is a guess."""
         minimum = self.rules.thresholds.min_relevance
         if reading is None or GUESS_FLOOR >= 1.0 or max(relevance.values(), default=0.0) >= minimum:
-            return
+            return ""
         workloads = [c.id for c in self.rules.criteria if c.workload]
         best = max(workloads, key=lambda cid: reading.criteria.get(cid, 0.0), default=None)
-        if best is not None and reading.criteria.get(best, 0.0) >= GUESS_FLOOR:
-            relevance[best] = minimum
+        if best is None or reading.criteria.get(best, 0.0) < GUESS_FLOOR:
+            return ""
+        relevance[best] = minimum
+        return best
 
     def analyse(self, text: str, vector: np.ndarray | None, focus: np.ndarray | None = None,
                 guess: bool = True) -> Analysis:
@@ -264,8 +268,7 @@ class QuestionAnalyzer:
         semantic = self._semantic(vectors)
         relevance = {c.id: round(max(lexical[c.id], semantic.get(c.id, 0.0), learned[c.id]), 3)
                      for c in self.rules.criteria}
-        if guess:
-            self._best_guess(relevance, reading)
+        guessed = self._best_guess(relevance, reading) if guess else ""
         topic = topic_of(text, names)
         kind, seen = self._kind(text, sides, others, relevance, lexical, reading, topic)
         # Which way a comparison points is read where the question is asked: in a long message, its question
@@ -284,7 +287,7 @@ class QuestionAnalyzer:
                         named={cid for cid, value in lexical.items() if max(value, learned[cid]) >= NAMED_FLOOR},
                         seen=seen,
                         precise=phrases | {cid for cid, value in lexical.items() if value >= 1.0}, loose=loose,
-                        together=together)
+                        together=together, guessed=guessed)
 
     def _kind(self, text: str, sides: set[SideId], others: list[str], relevance: dict[str, float],
               lexical: dict[str, float], reading: QuestionReading | None, topic: str) -> tuple[str, bool]:

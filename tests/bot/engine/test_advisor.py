@@ -217,3 +217,21 @@ def test_a_disagreement_counts_each_article_once_on_the_side_it_takes(fake_advis
     found = disagreement_for(result, CitationBook(engine.index.articles), lambda c: 0.0)
     assert found is not None
     assert found.text.endswith(", 1 article favours Node.js, 2 articles favour Python and 1 article argues both ways.")
+
+
+def test_an_answer_resting_only_on_the_readers_guess_says_so_at_lower_confidence(fake_advisor: Advisor) -> None:
+    engine = fake_advisor.engine
+    display, analysis, vector = fake_advisor._analyse(engine, "Which backend for machine learning and data science?")
+    sure = fake_advisor._answer(engine, display, analysis, vector)
+    assert sure.verdict == "python" and not sure.summary.startswith("A guess")
+    # The same workload, counted only because the reader guessed it when nothing else applied.
+    minimum = fake_advisor.rules.thresholds.min_relevance
+    analysis.relevance = {cid: (minimum if cid == "data_ml" else 0.0) for cid in analysis.relevance}
+    analysis.named, analysis.topic_vector, analysis.guessed = set(), None, "data_ml"
+    guessed = fake_advisor._answer(engine, display, analysis, vector)
+    assert guessed.verdict == "python" and guessed.summary.startswith("A guess:")
+    assert "data, machine learning and ai" in guessed.summary.lower() and guessed.confidence <= 0.4
+    assert_grounded(fake_advisor, guessed)
+    # A guess beside a criterion the question does name is no longer the whole answer: nothing is hedged.
+    analysis.relevance["realtime"] = 0.9
+    assert not fake_advisor._answer(engine, display, analysis, vector).summary.startswith("A guess")
