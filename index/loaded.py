@@ -88,6 +88,14 @@ class LoadedIndex:
         self._load_faiss()
         self._load_bm25()
 
+    def library_stems(self) -> list[str] | None:
+        """The library's words, stemmed, as its BM25 index knows them: read from that index's vocabulary alone,
+        without loading the index or re-reading every article (None when the version has no such file)."""
+        try:
+            return VersionFiles(self.folder).read_bm25_vocabulary()
+        except (OSError, ValueError):
+            return None
+
     def passages_per_article(self) -> dict[str, int]:
         """How many passages each article was cut into."""
         counts: dict[str, int] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,18 @@ def load_bm25(folder: Path):
     import bm25s
 
     return bm25s.BM25.load(str(folder), show_progress=False)
+
+
+BM25_VOCABULARY = "vocab.index.json"  # bm25s's saved token -> column map
+
+
+def load_bm25_vocabulary(folder: Path) -> list[str] | None:
+    """The stemmed words a saved BM25 index knows, read without loading its matrices (None if it has none)."""
+    path = folder / BM25_VOCABULARY
+    if not path.is_file():
+        return None
+    vocabulary = json.loads(path.read_text(encoding="utf-8"))
+    return [token for token in vocabulary if token] if isinstance(vocabulary, dict) else None
 
 
 def bm25_search(retriever, query: str, k: int) -> list[tuple[int, float]]:

@@ -20,7 +20,7 @@ from knowledge.corpus import Article
 from .chunking import Passage
 from .encoder import ENCODER_DIR
 from .store import read_jsonl, write_json_atomic, write_jsonl
-from .vectors import load_bm25, load_faiss, save_bm25, save_faiss
+from .vectors import load_bm25, load_bm25_vocabulary, load_faiss, save_bm25, save_faiss
 
 ARTICLES = "articles.jsonl"  # each article's front matter and verbatim text
 PASSAGES = "passages.jsonl"
@@ -131,6 +131,10 @@ class VersionFiles:
 
     def read_bm25(self) -> Any:
         return load_bm25(self.path(BM25))
+
+    def read_bm25_vocabulary(self) -> list[str] | None:
+        """The library's stemmed words as BM25 indexed them (None for a version without them)."""
+        return load_bm25_vocabulary(self.path(BM25))
 
     # -- encoder -----------------------------------------------------------------------------------------------
 

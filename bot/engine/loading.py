@@ -87,7 +87,7 @@ class EngineLoader:
             quotes = [index.articles[c.article_id].text[c.quote_start : c.quote_end] for c in claims]
             claim_vectors = self._embed(embedder, quotes) if claims else np.zeros((0, embedder.dimension), np.float32)
             claim_order = None  # embedded in claims order
-        library = [a.text for a in index.articles.values()]
+        library = (a.text for a in index.articles.values())  # read only when the index has no BM25 vocabulary
         examples = [(c.id, e) for c in self.rules.criteria for e in c.examples]
         stored = index.example_vectors
         if stored is not None and index.manifest.rules_hash == self.rules.source_hash and len(stored) == len(examples):
@@ -104,7 +104,8 @@ class EngineLoader:
             claims_by_criterion=group_claims(claims),
             scorer=ClaimScorer(claims, claim_vectors, claim_order),
             analyzer=QuestionAnalyzer(self.rules, example_vectors, self._question_model_for(embedder),
-                                      speller_for(self.rules, library, getattr(embedder, "folder", None))),
+                                      speller_for(self.rules, library, getattr(embedder, "folder", None),
+                                                  index.library_stems())),
         )
 
     def _question_model_for(self, embedder: Embedder) -> QuestionModel | None:

@@ -46,11 +46,13 @@ class Speller:
     the library's own words say which words are real, so "lodash" or "orthomosaic" are left alone.
     """
 
-    def __init__(self, targets: Iterable[str], known: Iterable[str] = ()) -> None:
+    def __init__(self, targets: Iterable[str], known: Iterable[str] = (), known_stems: Iterable[str] = ()) -> None:
         self.targets = {w for w in targets if len(w) > MIN_LENGTH}
         self._words = {w for w in targets if len(w) >= MIN_LENGTH}  # what a doubled letter may hide ("chatt")
         self.known = set(known) | set(targets)
-        self._known_stems = set(stem_words(" ".join(sorted(self.known))))  # "pipelines", "classifies" are known
+        # "pipelines", "classifies" are known by their stems; `known_stems` are words known only as stems (the
+        # library's, from its BM25 vocabulary, the same Snowball stemmer).
+        self._known_stems = set(stem_words(" ".join(sorted(self.known)))) | set(known_stems)
         # Every target under each of its one-letter deletions (and itself): a typo shares one of those keys.
         self._keys: dict[str, set[str]] = {}
         for word in self.targets:
@@ -103,8 +105,13 @@ def encoder_words(folder: Path | None) -> set[str]:
     return {w for w in vocab if w.isalpha() and w.islower()}
 
 
-def speller_for(rules: Rules, library_texts: Iterable[str], encoder_folder: Path | None) -> Speller:
+def speller_for(rules: Rules, library_texts: Iterable[str], encoder_folder: Path | None,
+                library_stems: Iterable[str] | None = None) -> Speller:
+    """The speller for a library: its words given as BM25's stems when the index has them (reading every article's
+    text again cost an engine load at 10,000 articles most of a second), else gathered from the texts."""
     known = encoder_words(encoder_folder) | other_names(rules)
+    if library_stems is not None:
+        return Speller(rules_words(rules), known, library_stems)
     for text in library_texts:
         known.update(_PIECE.findall(text.lower()))
     return Speller(rules_words(rules), known)

@@ -199,3 +199,18 @@ def test_an_edited_file_is_read_again_and_other_rules_mean_a_full_build(build, l
     other_rules = rules.model_copy(update={"source_hash": "edited rules"})
     build_index(library_dir, store, HashingEmbedder(), token_counter, other_rules)
     assert len(parsed) == len(load_library(library_dir))  # claims depend on the rules: nothing is reused
+
+
+
+
+def test_a_version_gives_its_librarys_stemmed_words_without_loading_bm25(build, store: IndexStore,
+                                                                          library_dir: Path) -> None:
+    from index.vectors import tokenize
+
+    write_article(library_dir, NEW_ARTICLE)
+    build()
+    loaded = load_index(store, lazy=True)
+    stems = loaded.library_stems()
+    assert stems is not None and loaded._bm25 is None  # read from the vocabulary file alone
+    words = {token for tokens in tokenize([a.text for a in load_library(library_dir)]) for token in tokens}
+    assert set(stems) == words and {"lighthous", "foghorn"} <= set(stems)

@@ -34,3 +34,15 @@ def test_an_ambiguous_slip_is_left_as_typed() -> None:
 def test_the_rules_words_include_the_sides_names_and_the_criteria_words(rules) -> None:  # type: ignore[no-untyped-def]
     words = rules_words(rules)
     assert {"python", "nodejs", "learn", "performance", "gateway"} <= words
+
+
+def test_the_librarys_words_count_as_known_when_given_as_its_bm25_stems(rules) -> None:  # type: ignore[no-untyped-def]
+    from index.vectors import tokenize
+
+    article = "Our drivers report braking distances, and the fleet's braking data feeds the model."
+    assert speller_for(rules, [], None).correct("braking") != "braking"  # unknown, one slip from a rules word
+    # A served index gives the library's words as BM25 stems, not its texts: they are known all the same.
+    stems = {token for tokens in tokenize([article]) for token in tokens}
+    assert speller_for(rules, [], None, stems).correct("braking") == "braking"
+    assert speller_for(rules, [article], None).correct("braking") == "braking"
+    assert speller_for(rules, [], None, stems).correct("pythn") == "python"  # typos are still put right
