@@ -107,7 +107,7 @@ def chunk_article(
     current = ""
     for unit in units:
         if unit.is_heading:
-            current = unit.text.strip().lstrip("#").strip()
+            current = unit.text  # a heading's text holds no Markdown markers and no surrounding space
         headings.append(current)
     passages: list[Passage] = []
     i = 0

@@ -303,19 +303,21 @@ class QuestionAnalyzer:
             # named things, neither of them ours, is about other technologies whether or not the rules list them.
             return "other_tech", False
         generic = bool(self._generic and self._generic.search(text))
+        choice = bool(self._choice and self._choice.search(text))
+        keywords = max(lexical.values(), default=0.0)
         best = max(relevance.values(), default=0.0)
         floor = self.rules.thresholds.min_relevance if generic else self.rules.scope.min_relevance
         # What the rules see: a side named, a backend/stack choice asked for, a criterion the wording names, or a
         # bare "which is better?" that can only mean the two sides.
         rules_see = bool(
-            sides or (self._choice and self._choice.search(text))
-            or (best >= floor and (generic or max(lexical.values(), default=0) > 0 or best >= 0.8))
+            sides or choice
+            or (best >= floor and (generic or keywords > 0 or best >= 0.8))
             or (generic and not topic)
         )
         if reading is None:
             # Without the learned reader: a message with nothing to ask about ("thanks!", "lol") is chatter.
             return ("answerable" if rules_see else ("off_topic" if len(topic.split()) > 1 else "chatter")), rules_see
-        if sides or max(lexical.values(), default=0.0) >= 1.0:
+        if sides or keywords >= 1.0:
             # Naming a side, or a team by its stack ("our whole team is React people"), is strong evidence of a
             # software question; only a sure reader overrules it ("is a python or a boa the better pet?").
             return ("off_topic" if reading.kinds["off_topic"] >= SIDE_OVERRULE else "answerable"), True
@@ -326,9 +328,9 @@ class QuestionAnalyzer:
         # which is faster to learn?"). Where all they see is a one-word keyword ("scale", "quick", "learn"), words
         # every kind of plan uses, the reader only has to find something else likelier ("an offsite that has to
         # scale to 40 people": not software).
-        keywords = max(lexical.values(), default=0.0)
-        # Beyond one-word keywords: a phrase or pattern (1.0), or a criterion read more strongly than any keyword is.
-        beyond = keywords >= 1.0 or best > keywords or generic or bool(self._choice and self._choice.search(text))
+        # Beyond one-word keywords (a phrase or pattern returned above): a criterion read more strongly than any
+        # keyword is, or a backend or a bare "which is better?" asked for.
+        beyond = best > keywords or generic or choice
         sure = OTHER_LEANS if keywords and not beyond else OTHER_SURE
         return ("answerable" if rules_see and reading.kinds[other] < sure else other), rules_see
 
