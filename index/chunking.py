@@ -55,7 +55,10 @@ def passage_header(title: str | None, heading: str) -> str:
     if len(parts) == 2 and parts[0].casefold() == parts[1].casefold():
         parts = parts[:1]
     header = ". ".join(parts)
-    return header if len(header) <= HEADER_CHARS else header[: header.rfind(" ", 0, HEADER_CHARS) or HEADER_CHARS]
+    if len(header) <= HEADER_CHARS:
+        return header
+    space = header.rfind(" ", 0, HEADER_CHARS)  # cut at a word boundary; a header with none is cut at the limit
+    return header[: space if space > 0 else HEADER_CHARS]
 
 
 def _split_long(text: str, start: int, end: int, counter: TokenCounter, limit: int) -> list[tuple[int, int]]:

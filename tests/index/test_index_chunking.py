@@ -186,3 +186,12 @@ def test_an_untitled_article_without_headings_is_embedded_as_written(token_count
     passages = chunk_article(Article(id="h2", text="Python reads like prose. Node.js shares one language."),
                              token_counter)
     assert [p.header for p in passages] == [""] and passages[0].embedding_text == passages[0].text
+
+
+def test_a_long_header_is_cut_at_a_word_boundary_within_the_limit() -> None:
+    from index.chunking import HEADER_CHARS, passage_header
+
+    words = passage_header("Node.js versus Python " * 20, "Hiring")
+    assert len(words) <= HEADER_CHARS and words.endswith("Python") and not words.endswith(" ")
+    unbroken = passage_header("x" * 400, "")  # a title with no space to cut at (a URL, a slug)
+    assert unbroken == "x" * HEADER_CHARS
