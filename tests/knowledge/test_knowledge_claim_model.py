@@ -102,3 +102,19 @@ def test_training_is_deterministic(rules) -> None:  # type: ignore[no-untyped-de
     assert first.fingerprint == second.fingerprint
     [claim, *_] = first.claims_from_vectors(Article(id="t1", text=text), found, rules, vectors, vectors)
     assert claim.favors == "node"
+
+
+def test_a_list_of_uses_speaks_for_each_use_the_rules_find_evidence_of(rules) -> None:  # type: ignore[no-untyped-def]
+    model = _model(rules)
+    ids = model.criterion_ids
+    for possible in ("automation", "data_ml", "security"):  # the criteria model finds these possible (0.5) for any clause
+        model.criteria_intercept[ids.index(possible)] = 0.0
+    listing = Article(id="t1", text="Node.js is great for chat apps, automation, data analysis, games, and more.")
+    [claim] = extract_claims(listing, rules, model, _embed)
+    # Its likeliest criterion, then each listed use that is evidence of a criterion the model finds possible;
+    # security is possible too but not listed, so the clause does not speak for it.
+    assert claim.criteria[0] == "realtime"
+    assert set(claim.criteria) == {"realtime", "automation", "data_ml"}
+    plain = Article(id="t2", text="Node.js is great for chat apps and for automation.")
+    [single] = extract_claims(plain, rules, model, _embed)
+    assert single.criteria == ("realtime",)  # not a list of uses: the model's one reading
