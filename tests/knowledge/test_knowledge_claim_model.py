@@ -107,7 +107,8 @@ def test_training_is_deterministic(rules) -> None:  # type: ignore[no-untyped-de
 def test_a_list_of_uses_speaks_for_each_use_the_rules_find_evidence_of(rules) -> None:  # type: ignore[no-untyped-def]
     model = _model(rules)
     ids = model.criterion_ids
-    for possible in ("automation", "data_ml", "security"):  # the criteria model finds these possible (0.5) for any clause
+    # The criteria model finds these possible (0.5) for any clause.
+    for possible in ("automation", "data_ml", "security"):
         model.criteria_intercept[ids.index(possible)] = 0.0
     listing = Article(id="t1", text="Node.js is great for chat apps, automation, data analysis, games, and more.")
     [claim] = extract_claims(listing, rules, model, _embed)
