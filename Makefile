@@ -55,11 +55,9 @@ services:
 		echo "Install with: sudo apt-get install -y --no-install-recommends$$missing"; \
 	fi
 
-# The whole suite: ruff and mypy first (CI runs only this target, so a lint error fails the build), then unit tests
-# (fake embedder) and integration tests (the real bundled model, the dev-set eval). The import contracts are a test.
-test: install services
-	$(BIN)/ruff check knowledge index bot tests benchmarks
-	$(BIN)/mypy
+# The whole suite: `make lint` first (CI runs only this target, so a lint error fails the build), then unit tests
+# (fake embedder) and integration tests (the real bundled model, the dev-set eval).
+test: lint services
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # The load, fault and hostile-input tests at a larger scale (minutes): 5,000 mentions, 1,500 retried events, 1,000

@@ -325,11 +325,10 @@ class QuestionAnalyzer:
             return "answerable", rules_see
         other = max((k for k in reading.kinds if k != "answerable"), key=lambda k: reading.kinds[k])
         # Where the rules see a question, the reader must be sure it is something else ("French or Spanish,
-        # which is faster to learn?"). Where all they see is a one-word keyword ("scale", "quick", "learn"), words
+        # which is faster to learn?"). Where all they see is one-word keywords ("scale", "quick", "learn"), words
         # every kind of plan uses, the reader only has to find something else likelier ("an offsite that has to
-        # scale to 40 people": not software).
-        # Beyond one-word keywords (a phrase or pattern returned above): a criterion read more strongly than any
-        # keyword is, or a backend or a bare "which is better?" asked for.
+        # scale to 40 people": not software). They see more than that when a criterion is read more strongly than
+        # any keyword is, or a backend or a bare "which is better?" is asked for (a phrase returned above).
         beyond = best > keywords or generic or choice
         sure = OTHER_LEANS if keywords and not beyond else OTHER_SURE
         return ("answerable" if rules_see and reading.kinds[other] < sure else other), rules_see

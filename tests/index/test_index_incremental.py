@@ -201,8 +201,6 @@ def test_an_edited_file_is_read_again_and_other_rules_mean_a_full_build(build, l
     assert len(parsed) == len(load_library(library_dir))  # claims depend on the rules: nothing is reused
 
 
-
-
 def test_a_version_gives_its_librarys_stemmed_words_without_loading_bm25(build, store: IndexStore,
                                                                           library_dir: Path) -> None:
     from index.vectors import tokenize

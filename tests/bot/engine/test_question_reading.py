@@ -187,7 +187,6 @@ def test_another_technology_named_as_what_is_replaced_keeps_a_sure_question_in_s
     assert analyzer._kind(text, set(), ["COBOL"], {}, {}, unsure, "")[0] == "other_tech"
 
 
-
 def test_a_plan_seen_only_through_one_word_keywords_is_refused_when_the_reader_leans_elsewhere(
         fake_advisor: Advisor) -> None:
     from knowledge.question_model import QuestionReading
