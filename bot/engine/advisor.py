@@ -88,21 +88,29 @@ class Advisor:
         topic = topic_of(read_as, engine.analyzer.names(read_as))
         # "Libraries for X" is read as the plain question "Node.js or Python for X?", to see what covers X.
         asked = engine.analyzer.plain_question(subject) if subject else topic
-        # One encoder call: a long message's question sentences beside it (the encoder reads only its first couple
-        # of hundred words, and the question is often in the middle), and the topic alone, which finds the claims
-        # about it without the sides' names pulling every claim close (or the subject's plain question).
-        texts = [read_as, *([focus] if focus else []), *([asked] if asked else [])]
-        vectors = engine.embedder.embed(texts)
-        analysis = engine.analyzer.analyse(read_as, vectors[0], vectors[1] if focus else None)
-        analysis.topic_vector = vectors[-1] if topic and not subject else None
+        # Each text is embedded on its own, and the topic only when it will be read: padded into one batch, a short
+        # text costs as much as the longest beside it (a long message's question sentences cost as much as the whole
+        # message), and int8 activations are scaled per batch, so a question's vector would depend on its company.
+        # The question sentences of a long message are read beside it (the encoder reads only its first couple of
+        # hundred words, and the question is often in the middle).
+        vector = self._embed(engine, read_as)
+        analysis = engine.analyzer.analyse(read_as, vector, self._embed(engine, focus) if focus else None)
         if subject and analysis.in_scope:
             # X read on its own says whether any criterion covers it; the criteria that do count for the question.
-            read = engine.analyzer.analyse(asked, vectors[-1], guess=False)
+            read = engine.analyzer.analyse(asked, self._embed(engine, asked), guess=False)
             covered = engine.analyzer.covers(read, subject)
             analysis.subject, analysis.covered = subject, bool(covered)
             for cid in covered:
                 analysis.relevance[cid] = max(analysis.relevance[cid], read.relevance[cid])
-        return bounded if len(bounded) == len(text) else bounded + "…", analysis, vectors[0]
+        elif topic and not subject and not analysis.named:
+            # The topic alone finds the claims about it without the sides' names pulling every claim close; only a
+            # question that names no criterion reads them (see _decide).
+            analysis.topic_vector = self._embed(engine, topic)
+        return bounded if len(bounded) == len(text) else bounded + "…", analysis, vector
+
+    @staticmethod
+    def _embed(engine: Engine, text: str) -> np.ndarray:
+        return engine.embedder.embed([text])[0]
 
     def out_of_scope(self, question: str) -> Answer:
         examples = " or ".join(f"“{e}”" for e in self.rules.scope.examples[:2])

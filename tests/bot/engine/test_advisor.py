@@ -235,3 +235,28 @@ def test_an_answer_resting_only_on_the_readers_guess_says_so_at_lower_confidence
     # A guess beside a criterion the question does name is no longer the whole answer: nothing is hedged.
     analysis.relevance["realtime"] = 0.9
     assert not fake_advisor._answer(engine, display, analysis, vector).summary.startswith("A guess")
+
+
+def test_each_text_of_a_question_is_embedded_alone_and_the_topic_only_when_read(fake_advisor: Advisor) -> None:
+    engine = fake_advisor.engine
+    texts: list[list[str]] = []
+    embed = engine.embedder.embed
+
+    def recording(batch):  # type: ignore[no-untyped-def]
+        texts.append(list(batch))
+        return embed(batch)
+
+    engine.embedder.embed = recording  # type: ignore[method-assign]
+    try:
+        # A question that names its criterion never reads its topic's claims: only the question is embedded.
+        _, named, _ = fake_advisor._analyse(engine, "Node.js or Python for a real-time chat app?")
+        assert named.named and texts == [["Node.js or Python for a real-time chat app?"]]
+        assert named.topic_vector is None
+        # One that names none finds its evidence through its topic, embedded on its own: in a padded batch an int8
+        # encoder scales a text's activations with its company's, so its vector would depend on what it came with.
+        texts.clear()
+        _, unnamed, _ = fake_advisor._analyse(engine, "Node or Python for a recipe sharing site?")
+        assert not unnamed.named and unnamed.topic_vector is not None
+        assert all(len(batch) == 1 for batch in texts) and len(texts) == 2
+    finally:
+        del engine.embedder.embed  # type: ignore[misc]
