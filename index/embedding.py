@@ -186,7 +186,7 @@ def bind_embedder(embedder: Embedder, index_folder: Path, current: Embedder | No
     fingerprint = read_encoder_info(folder).fingerprint
     if current is not None and getattr(current, "fingerprint", None) == fingerprint:
         return current  # same model file: keep the loaded session instead of opening another
-    return OnnxEmbedder(folder, threads=QUERY_THREADS)
+    return OnnxEmbedder(folder, threads=min(QUERY_THREADS, os.cpu_count() or 1), spin=False)
 
 
 def embedding_key(embedder: Embedder) -> str:

@@ -52,10 +52,12 @@ def write_encoder_info(folder: Path, info: EncoderInfo) -> None:
     (folder / INFO_FILE).write_text(json.dumps(info.model_dump(), indent=2) + "\n", encoding="utf-8")
 
 
-# A question is one short text: on a machine whose cores are shared (the serving box also runs answer workers, and
-# this one model training), one thread embedded the benchmark's questions in 13 ms median against 20-24 ms for
-# two threads waiting on each other, with bit-identical vectors. STACKPICK_ONNX_THREADS overrides it.
-QUERY_THREADS = 1
+# A question is one short text, embedded on two threads that sleep rather than spin while they wait. Over the
+# benchmark's questions on a 2-core machine: one thread 7.3 ms median / 10.5 ms p95; two spinning threads 4.9 / 6.7,
+# but 9.7 / 17.4 when another process holds a core (they spin against it); two that sleep 5.3 / 7.2 on a quiet
+# machine and 7.3 / 11.2 beside that process, where one thread took 7.9 / 11.5. Vectors are bit-identical.
+# STACKPICK_ONNX_THREADS overrides the count.
+QUERY_THREADS = 2
 SMALL_BATCH = 4  # up to this many texts are tokenized one by one: a question's texts, not a build's batches
 
 
@@ -87,11 +89,12 @@ class OnnxEmbedder:
     Loading takes about 0.1 s (no torch, no transformers), so a CLI question can afford it.
     """
 
-    def __init__(self, folder: Path, batch_chars: int = BATCH_CHARS, workers: int = 1, threads: int | None = None
-                 ) -> None:
+    def __init__(self, folder: Path, batch_chars: int = BATCH_CHARS, workers: int = 1, threads: int | None = None,
+                 spin: bool = True) -> None:
         self.folder = folder
         self.workers = workers
         self.threads = threads  # onnxruntime's intra-op threads (None: every core, as a build wants)
+        self.spin = spin  # whether idle intra-op threads spin: a build's batches keep them busy, a question does not
         self._pool: Any = None
         self.info = read_encoder_info(folder)
         self.model_id = self.info.model
@@ -117,6 +120,8 @@ class OnnxEmbedder:
                 options.intra_op_num_threads = _threads(self.threads)
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 options.log_severity_level = 3  # warnings about unused initializers are noise to a user
+                if not self.spin:
+                    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 session = ort.InferenceSession(
                     str(self.folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
                 )

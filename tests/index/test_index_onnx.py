@@ -86,6 +86,18 @@ def test_answers_come_from_the_stored_encoder(onnx_index) -> None:  # type: igno
     assert answer.verdict == "node" and answer.citations
 
 
+def test_questions_embed_on_sleeping_threads_to_the_same_vectors_as_one_thread(onnx_index) -> None:  # type: ignore[no-untyped-def]
+    paths, _, store = onnx_index
+    from knowledge.rules import load_rules
+
+    served = Advisor(store, query_embedder("bundled", "onnx-int8"), load_rules(paths.rules_file)).engine.embedder
+    assert isinstance(served, OnnxEmbedder) and not served.spin
+    one = OnnxEmbedder(served.folder, threads=1)
+    for question in ("Node or Python?", "Which backend for a team of data scientists who live in pandas and "
+                     "need a small API in front of their forecasting models, with a dashboard that updates live?"):
+        assert np.array_equal(served.embed([question]), one.embed([question]))
+
+
 def test_a_torch_query_encoder_is_refused_on_an_onnx_index(onnx_index) -> None:  # type: ignore[no-untyped-def]
     paths, _, store = onnx_index
     from knowledge.rules import load_rules
