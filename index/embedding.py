@@ -192,9 +192,7 @@ def bind_embedder(embedder: Embedder, index_folder: Path, current: Embedder | No
 def embedding_key(embedder: Embedder) -> str:
     """The cache key of an embedder's vector space: exported encoders differ from the original and each other."""
     fingerprint = getattr(embedder, "fingerprint", "")
-    # "alone": an exported encoder's vectors since each text is run by itself (OnnxEmbedder._run); vectors cached
-    # from padded batches are not reused.
-    return f"{embedder.model_id}@{embedder.backend}:{fingerprint[:16]}:alone" if fingerprint else embedder.model_id
+    return f"{embedder.model_id}@{embedder.backend}:{fingerprint[:16]}" if fingerprint else embedder.model_id
 
 
 def token_counter_for(embedder: Embedder, spec: str):  # -> TokenCounter

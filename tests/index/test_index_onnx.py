@@ -98,16 +98,6 @@ def test_questions_embed_on_sleeping_threads_to_the_same_vectors_as_one_thread(o
         assert np.array_equal(served.embed([question]), one.embed([question]))
 
 
-def test_a_text_has_one_vector_whatever_it_is_embedded_with(onnx_index) -> None:  # type: ignore[no-untyped-def]
-    _, embedder, _ = onnx_index
-    texts = ["Node.js", "Python's data libraries are the reason most ML teams never leave it, and the reason "
-             "their APIs are often written in it too.", "The event loop keeps thousands of sockets open cheaply."]
-    alone = np.vstack([embedder.embed([text]) for text in texts])
-    # A padded int8 batch scales every text's activations together; each text is run alone, so nothing changes.
-    assert np.array_equal(embedder.embed(texts), alone)
-    assert np.array_equal(embedder.embed(texts[::-1])[::-1], alone)
-
-
 def test_a_torch_query_encoder_is_refused_on_an_onnx_index(onnx_index) -> None:  # type: ignore[no-untyped-def]
     paths, _, store = onnx_index
     from knowledge.rules import load_rules
