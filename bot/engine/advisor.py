@@ -27,7 +27,7 @@ from ..answer import (
 from ..settings import Settings
 from .compose import CitationBook, best_claims, compose, inverted, together, together_summary
 from .loading import Engine, EngineLoader
-from .question import Analysis, QuestionError, clean_question, focus_of, topic_of
+from .question import Analysis, QuestionError, clean_question, focus_of
 from .retrieval import retrieved_relevance
 from .scoring import CriterionResult, Outcome, decide, find_flip, related_results
 from .summary import summarize_library
@@ -85,27 +85,25 @@ class Advisor:
         read_as = engine.analyzer.spelled(bounded)
         focus = focus_of(read_as)
         subject = engine.analyzer.subject_of(read_as)
-        topic = topic_of(read_as, engine.analyzer.names(read_as))
-        # "Libraries for X" is read as the plain question "Node.js or Python for X?", to see what covers X.
-        asked = engine.analyzer.plain_question(subject) if subject else topic
-        # Each text is embedded on its own, and the topic only when it will be read: padded into one batch, a short
-        # text costs as much as the longest beside it (a long message's question sentences cost as much as the whole
-        # message), and int8 activations are scaled per batch, so a question's vector would depend on its company.
-        # The question sentences of a long message are read beside it (the encoder reads only its first couple of
-        # hundred words, and the question is often in the middle).
+        # Each text gets its own encoder call: in one padded batch a short text costs as much as the longest beside
+        # it, and the int8 encoder scales activations per batch, so a question's vector would depend on its company.
+        # A long message's question sentences are read beside it (the encoder sees only its first couple of hundred
+        # words, and the question is often in the middle).
         vector = self._embed(engine, read_as)
         analysis = engine.analyzer.analyse(read_as, vector, self._embed(engine, focus) if focus else None)
         if subject and analysis.in_scope:
-            # X read on its own says whether any criterion covers it; the criteria that do count for the question.
+            # "Libraries for X": X is read as the plain question "Node.js or Python for X?", to see whether any
+            # criterion covers it; the criteria that do count for the question.
+            asked = engine.analyzer.plain_question(subject)
             read = engine.analyzer.analyse(asked, self._embed(engine, asked), guess=False)
             covered = engine.analyzer.covers(read, subject)
             analysis.subject, analysis.covered = subject, bool(covered)
             for cid in covered:
                 analysis.relevance[cid] = max(analysis.relevance[cid], read.relevance[cid])
-        elif topic and not subject and not analysis.named:
+        elif analysis.topic and not subject and not analysis.named:
             # The topic alone finds the claims about it without the sides' names pulling every claim close; only a
             # question that names no criterion reads them (see _decide).
-            analysis.topic_vector = self._embed(engine, topic)
+            analysis.topic_vector = self._embed(engine, analysis.topic)
         return bounded if len(bounded) == len(text) else bounded + "…", analysis, vector
 
     @staticmethod
